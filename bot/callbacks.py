@@ -1,0 +1,45 @@
+"""Callback data factories; every payload fits Telegram's 64-byte limit.
+
+Ids travel as 32-character hex UUIDs. Every id that comes back is checked
+against the presser's own records by the handler, never trusted.
+"""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class RiskProfileChoice(CallbackData, prefix="rp"):
+    profile: str
+    purpose: str  # "reg" during registration, "set" from /settings
+
+
+class SkipEmail(CallbackData, prefix="se"):
+    pass
+
+
+class SettingsAction(CallbackData, prefix="st"):
+    action: str  # language, risk, email, email_clear, timezone
+
+
+class LanguageChoice(CallbackData, prefix="lg"):
+    language: str
+
+
+class DraftAction(CallbackData, prefix="od"):
+    action: str  # ok, no
+    draft: str  # hex UUID
+
+
+class UsersPage(CallbackData, prefix="au"):
+    page: int
+    query: str  # letters, digits and _ only (a username or id fragment), max 24
+
+
+class AuditPage(CallbackData, prefix="aa"):
+    page: int
+
+
+class UserStatusAction(CallbackData, prefix="us"):
+    action: str  # suspend, activate
+    telegram_id: int

@@ -1,0 +1,86 @@
+"""The ``patriot`` command line: run, chat, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.logging_setup import configure_logging
+from bot.settings import Settings, SettingsError, load_settings
+
+logger = logging.getLogger(__name__)
+
+EXIT_CONFIG = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="patriot", description="PATRIOT trading bot")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("run", help="run the bot (long polling, or a webhook when WEBHOOK_URL is set)")
+
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal; needs no token or network")
+    chat.add_argument("--user-id", type=int, default=100_001, help="Telegram user id to act as")
+    chat.add_argument("--language", default="en", help="Telegram language_code to send (en, ru, ...)")
+    chat.add_argument("--username", default="trader", help="Telegram username to send ('' for none)")
+    chat.add_argument("--first-name", default="Trader", help="Telegram first name to send")
+    chat.add_argument(
+        "--database-url",
+        default=None,
+        help="database to use (default: DATABASE_URL, or a temporary database when it is not set)",
+    )
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply every pending migration")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    # The terminal chat prints the conversation on stdout; keep only problems on stderr.
+    level = "WARNING" if args.command == "chat" else settings.logging.log_level
+    configure_logging(level, settings.logging.log_format)
+
+    if args.command == "run":
+        return _run(settings)
+    if args.command == "chat":
+        from bot.chat import run_chat
+
+        return asyncio.run(run_chat(settings, args))
+    if args.command == "db":
+        return asyncio.run(_db_upgrade(settings))
+    return EXIT_CONFIG
+
+
+def _run(settings: Settings) -> int:
+    if settings.telegram.bot_token is None:
+        print("Invalid settings:\n  - BOT_TOKEN: missing; get a token from @BotFather", file=sys.stderr)
+        return EXIT_CONFIG
+    from bot.runner import run
+
+    return asyncio.run(run(settings))
+
+
+async def _db_upgrade(settings: Settings) -> int:
+    from storage.db import Database
+    from storage.migrate import upgrade_to_head
+
+    database = Database(settings.database.database_url, busy_timeout_ms=settings.database.db_busy_timeout_ms)
+    try:
+        revision = await upgrade_to_head(database)
+    finally:
+        await database.dispose()
+    print(f"Database is at revision {revision}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""Admin commands about the service: /stats and /audit."""
+
+from __future__ import annotations
+
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.callbacks import AuditPage
+from bot.commands import Audience, CommandSpec, register
+from bot.filters import IsAdmin
+from bot.formatting import esc, moment
+from bot.keyboards import pager
+from bot.middlewares.access import ADMIN
+from bot.routing import RouterBlueprint
+from bot.services import Services
+from engine.admin.audit import AuditEntry
+
+router = RouterBlueprint(__name__, filters=(IsAdmin(),))
+
+AUDIT_PAGE_SIZE = 15
+
+register(CommandSpec("stats", __("Service statistics"), Audience.ADMIN, order=210))
+register(CommandSpec("audit", __("Recent admin actions"), Audience.ADMIN, order=211))
+
+
+@router.message(Command("stats"), flags={"access": ADMIN})
+async def show_stats(message: Message, services: Services) -> None:
+    counts = await services.admin.stats()
+    await services.admin.record(message.chat.id, "admin.stats.view")
+    lines = [
+        _("<b>Statistics</b>"),
+        _(
+            "Users: {total} (active {active}, suspended {suspended}, closed {closed}, pending {pending})"
+        ).format(
+            total=counts["users_total"],
+            active=counts["users_active"],
+            suspended=counts["users_suspended"],
+            closed=counts["users_closed"],
+            pending=counts["users_pending_verification"],
+        ),
+        _("Orders in the last 24 h: {count}").format(count=counts["orders_24h"]),
+    ]
+    await message.answer("\n".join(lines))
+
+
+@router.message(Command("audit"), flags={"access": ADMIN})
+async def show_audit(message: Message, services: Services) -> None:
+    await services.admin.record(message.chat.id, "admin.audit.view")
+    text, markup = await _audit_page(services, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(AuditPage.filter(), flags={"access": ADMIN})
+async def audit_page(query: CallbackQuery, callback_data: AuditPage, services: Services) -> None:
+    await query.answer()
+    text, markup = await _audit_page(services, max(callback_data.page, 0))
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+async def _audit_page(services: Services, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    entries, total = await services.admin.recent_audit(page=page, page_size=AUDIT_PAGE_SIZE)
+    if total == 0:
+        return _("No admin actions recorded yet."), None
+    pages = (total + AUDIT_PAGE_SIZE - 1) // AUDIT_PAGE_SIZE
+    lines = [_("<b>Admin actions</b> (page {page} of {pages})").format(page=page + 1, pages=pages)]
+    lines += [_audit_line(entry) for entry in entries]
+    navigation = pager(page, pages, lambda p: AuditPage(page=p))
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[navigation]) if navigation else None
+
+
+def _audit_line(entry: AuditEntry) -> str:
+    when = moment(entry.created_at, "UTC", get_i18n().current_locale)
+    target = f" → <code>{entry.target_telegram_id}</code>" if entry.target_telegram_id else ""
+    details = ", ".join(f"{esc(k)}={esc(v)}" for k, v in sorted(entry.details.items()) if v)
+    suffix = f" ({details})" if details else ""
+    return f"{when}: <code>{entry.actor_telegram_id}</code> {esc(entry.action)}{target}{suffix}"

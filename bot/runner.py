@@ -1,0 +1,122 @@
+"""``patriot run``: the bot, engine, scheduler and notifier in one process.
+
+SIGTERM or SIGINT stops taking updates, lets the updates in progress finish
+(up to SHUTDOWN_GRACE_SECONDS), acknowledges them to Telegram so they are not
+delivered again, then closes exchange sessions and the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from bot.app import build_bot, build_dispatcher, build_services, close_services, start_services
+from bot.commands import publish_commands
+from bot.middlewares.inflight import InFlightTracker
+from bot.scheduler import build_scheduler
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_SECONDS = 8.0
+WEBHOOK_PATH = "/telegram/webhook"
+
+
+async def run(settings: Settings) -> int:
+    services = build_services(settings)
+    services.i18n.set_current(services.i18n)
+    await start_services(services)
+    bot = build_bot(settings)
+    dispatcher = build_dispatcher(services, bot)
+    scheduler = build_scheduler(services)
+    stop = _stop_event()
+
+    try:
+        me = await bot.get_me()
+        logger.info("Starting as @%s (id %s)", me.username, me.id)
+        await publish_commands(bot, services.i18n, settings.telegram.admin_ids)
+        scheduler.start()
+        polling = not settings.telegram.webhook_url
+        if polling:
+            await _poll(bot, dispatcher, settings, stop)
+        else:
+            await _serve_webhook(bot, dispatcher, settings, stop)
+        await _finish_in_flight(bot, dispatcher["inflight"], acknowledge=polling)
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        await bot.session.close()
+        await close_services(services)
+    logger.info("Stopped")
+    return 0
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, _on_signal, sig, stop)
+    return stop
+
+
+def _on_signal(sig: signal.Signals, stop: asyncio.Event) -> None:
+    logger.info("Received %s; shutting down", sig.name)
+    stop.set()
+
+
+async def _poll(bot: Bot, dispatcher: Dispatcher, settings: Settings, stop: asyncio.Event) -> None:
+    await bot.delete_webhook(drop_pending_updates=False)
+    polling = asyncio.create_task(
+        dispatcher.start_polling(
+            bot,
+            handle_signals=False,
+            close_bot_session=False,
+            polling_timeout=settings.telegram.polling_timeout_seconds,
+        )
+    )
+    stopper = asyncio.create_task(stop.wait())
+    done, _pending = await asyncio.wait({polling, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if polling in done:
+        stopper.cancel()
+        await polling  # polling ended by itself: surface its error
+        return
+    await dispatcher.stop_polling()
+    await polling
+
+
+async def _serve_webhook(bot: Bot, dispatcher: Dispatcher, settings: Settings, stop: asyncio.Event) -> None:
+    telegram = settings.telegram
+    secret = telegram.webhook_secret.get_secret_value() if telegram.webhook_secret else None
+    app = web.Application()
+    SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(app, path=WEBHOOK_PATH)
+    setup_application(app, dispatcher, bot=bot)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, telegram.webhook_host, telegram.webhook_port)
+    await site.start()
+    await bot.set_webhook(f"{telegram.webhook_url}{WEBHOOK_PATH}", secret_token=secret)
+    logger.info("Webhook listening on %s:%s", telegram.webhook_host, telegram.webhook_port)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+async def _finish_in_flight(bot: Bot, tracker: InFlightTracker, *, acknowledge: bool) -> None:
+    if not await tracker.wait_idle(SHUTDOWN_GRACE_SECONDS):
+        logger.warning(
+            "%d updates still running after %.0f s; stopping anyway", tracker.active, SHUTDOWN_GRACE_SECONDS
+        )
+    if not acknowledge or tracker.last_update_id is None:
+        return
+    try:
+        # Confirms every handled update, so a restart does not receive them again.
+        await bot.get_updates(offset=tracker.last_update_id + 1, timeout=0, limit=1)
+    except TelegramAPIError as exc:
+        logger.warning("Could not acknowledge handled updates: %s", exc)

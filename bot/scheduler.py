@@ -1,0 +1,28 @@
+"""Scheduled jobs (APScheduler 3), started and stopped with the bot.
+
+Jobs run in the bot's event loop. Each job's errors are logged by the
+scheduler and the job runs again at its next time.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.services import Services
+
+logger = logging.getLogger(__name__)
+
+DRAFT_SWEEP_SECONDS = 60
+
+
+def build_scheduler(services: Services) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler.add_job(
+        services.orders.expire_stale_drafts,
+        "interval",
+        seconds=DRAFT_SWEEP_SECONDS,
+        id="expire_order_drafts",
+    )
+    return scheduler

@@ -1,0 +1,80 @@
+"""What exchange gateways return, in unified form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from engine.orders.models import OrderSide, OrderType
+
+
+class ExchangeOrderState(StrEnum):
+    """Order state as an exchange reports it (ccxt's unified vocabulary)."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class BalanceEntry:
+    asset: str
+    free: Decimal
+    used: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.free + self.used
+
+
+@dataclass(frozen=True)
+class ExchangeTrade:
+    trade_id: str
+    exchange_order_id: str
+    symbol: str
+    side: OrderSide
+    price: Decimal
+    quantity: Decimal
+    fee: Decimal
+    fee_asset: str
+    is_maker: bool
+    executed_at: datetime
+
+
+@dataclass(frozen=True)
+class ExchangeOrder:
+    """An order as the exchange knows it."""
+
+    exchange_order_id: str
+    client_order_id: str
+    symbol: str
+    side: OrderSide
+    type: OrderType
+    state: ExchangeOrderState
+    quantity: Decimal
+    filled_quantity: Decimal
+    created_at: datetime
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    average_price: Decimal | None = None
+    fee: Decimal = Decimal(0)
+    fee_asset: str | None = None
+    reason: str | None = None
+    trades: tuple[ExchangeTrade, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an exchange supports natively; the order and bracket services read this."""
+
+    order_types: frozenset[OrderType]
+    trigger_orders: bool
+    attached_tp_sl: bool
+    reduce_only: bool
+    oco: bool
+    amend: bool
+    testnet: bool

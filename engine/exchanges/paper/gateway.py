@@ -1,0 +1,71 @@
+"""The gateway of one PAPER account, over the shared simulator."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from engine.accounts.models import Exchange
+from engine.errors import PermanentExchangeError
+from engine.exchanges.models import BalanceEntry, Capabilities, ExchangeOrder, ExchangeTrade
+from engine.exchanges.paper.exchange import PaperExchange
+from engine.market.models import Market, Ticker
+from engine.orders.models import OrderRequest, OrderType
+
+PAPER_CAPABILITIES = Capabilities(
+    order_types=frozenset({OrderType.MARKET}),
+    trigger_orders=False,
+    attached_tp_sl=False,
+    reduce_only=False,
+    oco=False,
+    amend=False,
+    testnet=False,
+)
+
+
+class PaperGateway:
+    exchange = Exchange.PAPER
+    capabilities = PAPER_CAPABILITIES
+
+    def __init__(self, simulator: PaperExchange, account_id: uuid.UUID) -> None:
+        self._simulator = simulator
+        self._account_id = account_id
+
+    async def load_markets(self, reload: bool = False) -> dict[str, Market]:
+        return dict(self._simulator.markets)
+
+    async def market(self, symbol: str) -> Market:
+        return self._simulator.market(symbol)
+
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        return await self._simulator.fetch_ticker(symbol)
+
+    async def fetch_balance(self) -> dict[str, BalanceEntry]:
+        return await self._simulator.fetch_balance(self._account_id)
+
+    async def create_order(self, request: OrderRequest) -> ExchangeOrder:
+        return await self._simulator.create_order(self._account_id, request)
+
+    async def fetch_order(
+        self,
+        symbol: str,
+        *,
+        exchange_order_id: str | None = None,
+        client_order_id: str | None = None,
+    ) -> ExchangeOrder | None:
+        return await self._simulator.fetch_order(
+            self._account_id, exchange_order_id=exchange_order_id, client_order_id=client_order_id
+        )
+
+    async def cancel_order(self, symbol: str, exchange_order_id: str) -> ExchangeOrder:
+        # TODO: cancellation arrives with resting PAPER orders; market orders never rest.
+        raise PermanentExchangeError("PAPER has no resting orders to cancel", reason="ORDER_NOT_FOUND")
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[ExchangeOrder]:
+        return await self._simulator.fetch_open_orders(self._account_id, symbol)
+
+    async def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> list[ExchangeTrade]:
+        return await self._simulator.fetch_my_trades(self._account_id, symbol, since)
+
+    async def close(self) -> None:
+        """Nothing to release: the simulator is shared and closed with the application."""

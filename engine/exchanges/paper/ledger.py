@@ -1,0 +1,81 @@
+"""The PAPER exchange's own books: balances, orders and trades per paper account.
+
+Kept apart from PATRIOT's ``orders`` table on purpose: the simulator plays the
+exchange, so reconciliation by client_order_id works the same as on a real one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from engine.common.money import ZERO
+from engine.exchanges.models import ExchangeOrderState, ExchangeTrade
+from engine.orders.models import OrderSide, OrderType, TimeInForce
+
+
+@dataclass
+class PaperBalance:
+    asset: str
+    free: Decimal = ZERO
+    locked: Decimal = ZERO
+
+
+@dataclass
+class PaperOrder:
+    """An order in the simulator's book."""
+
+    exchange_order_id: str
+    account_id: uuid.UUID
+    client_order_id: str
+    symbol: str
+    side: OrderSide
+    type: OrderType
+    state: ExchangeOrderState
+    quantity: Decimal
+    created_at: datetime
+    updated_at: datetime
+    time_in_force: TimeInForce = TimeInForce.GTC
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    filled_quantity: Decimal = ZERO
+    average_price: Decimal | None = None
+    fee: Decimal = ZERO
+    fee_asset: str | None = None
+    reason: str | None = None
+    trades: list[ExchangeTrade] = field(default_factory=list)
+
+
+class PaperLedger(Protocol):
+    async def get_balances(
+        self, account_id: uuid.UUID, *, for_update: bool = False
+    ) -> dict[str, PaperBalance]:
+        """Return balances by asset; ``for_update`` locks the rows where the database can."""
+        ...
+
+    async def save_balance(self, account_id: uuid.UUID, balance: PaperBalance) -> None: ...
+
+    async def add_order(self, order: PaperOrder) -> None: ...
+
+    async def update_order(self, order: PaperOrder) -> None: ...
+
+    async def add_trade(self, account_id: uuid.UUID, trade: ExchangeTrade) -> None: ...
+
+    async def get_order(
+        self,
+        account_id: uuid.UUID,
+        *,
+        exchange_order_id: str | None = None,
+        client_order_id: str | None = None,
+    ) -> PaperOrder | None: ...
+
+    async def list_open_orders(
+        self, account_id: uuid.UUID, symbol: str | None = None
+    ) -> list[PaperOrder]: ...
+
+    async def list_trades(
+        self, account_id: uuid.UUID, symbol: str, since: datetime | None = None
+    ) -> list[ExchangeTrade]: ...

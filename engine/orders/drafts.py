@@ -1,0 +1,56 @@
+"""Order drafts: an order shown for confirmation and not yet sent.
+
+A draft gets its client_order_id when it is created, so pressing Confirm twice
+(or a retried callback) can never produce two orders.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from engine.errors import IllegalTransitionError
+from engine.orders.models import OrderRequest
+
+
+class DraftStatus(StrEnum):
+    OPEN = "OPEN"
+    CONFIRMED = "CONFIRMED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
+@dataclass
+class OrderEstimate:
+    """Expected execution of an order at the current price, fees included."""
+
+    price: Decimal
+    quantity: Decimal
+    cost: Decimal
+    fee: Decimal
+    fee_asset: str
+
+
+@dataclass
+class OrderDraft:
+    id: uuid.UUID
+    user_id: uuid.UUID
+    account_id: uuid.UUID
+    request: OrderRequest
+    client_order_id: str
+    estimate: OrderEstimate
+    status: DraftStatus
+    created_at: datetime
+    expires_at: datetime
+
+    def is_expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+    def close(self, target: DraftStatus) -> None:
+        """Move an OPEN draft to a final status; a closed draft cannot change again."""
+        if self.status is not DraftStatus.OPEN or target is DraftStatus.OPEN:
+            raise IllegalTransitionError("draft", self.status.value, target.value)
+        self.status = target

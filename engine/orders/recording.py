@@ -1,0 +1,75 @@
+"""Applying an exchange's report of an order to PATRIOT's record of it."""
+
+from __future__ import annotations
+
+from engine.common.ids import new_id
+from engine.common.money import ZERO
+from engine.exchanges.models import ExchangeOrder, ExchangeOrderState
+from engine.orders.models import Fill, Order, OrderStatus
+from engine.orders.state import check_transition
+
+
+def status_from_exchange(report: ExchangeOrder) -> OrderStatus:
+    """Map the exchange's state and fill to PATRIOT's order status."""
+    if report.state is ExchangeOrderState.CLOSED:
+        return OrderStatus.FILLED
+    if report.state in (ExchangeOrderState.CANCELED, ExchangeOrderState.EXPIRED):
+        return OrderStatus.CANCELLED
+    if report.state is ExchangeOrderState.REJECTED:
+        return OrderStatus.REJECTED
+    if report.filled_quantity > ZERO:
+        return OrderStatus.PARTIALLY_FILLED
+    return OrderStatus.NEW
+
+
+def apply_report(order: Order, report: ExchangeOrder) -> tuple[OrderStatus, list[Fill]]:
+    """Update the order from the report and return its previous status and the new fills.
+
+    Raises IllegalTransitionError when the report would move the order
+    backwards (for example FILLED -> NEW).
+    """
+    previous = order.status
+    target = status_from_exchange(report)
+    if target != previous or target is OrderStatus.PARTIALLY_FILLED:
+        check_transition(previous, target)
+    order.status = target
+
+    order.exchange_order_id = report.exchange_order_id
+    order.filled_quantity = report.filled_quantity
+    order.average_price = report.average_price
+    order.fee = report.fee
+    order.fee_asset = report.fee_asset
+    if target is OrderStatus.REJECTED:
+        order.reject_reason = report.reason
+
+    known = {fill.trade_id for fill in order.fills}
+    new_fills = [
+        Fill(
+            id=new_id(),
+            order_id=order.id,
+            trade_id=trade.trade_id,
+            price=trade.price,
+            quantity=trade.quantity,
+            fee=trade.fee,
+            fee_asset=trade.fee_asset,
+            is_maker=trade.is_maker,
+            executed_at=trade.executed_at,
+        )
+        for trade in report.trades
+        if trade.trade_id not in known
+    ]
+    order.fills.extend(new_fills)
+    return previous, new_fills
+
+
+def event_name_for(previous: OrderStatus, order: Order, new_fills: int) -> str | None:
+    """Return the event a change emits, or None when nothing a user cares about changed."""
+    if order.status is previous and not (order.status is OrderStatus.PARTIALLY_FILLED and new_fills):
+        return None
+    return {
+        OrderStatus.NEW: "order_created",
+        OrderStatus.PARTIALLY_FILLED: "order_partially_filled",
+        OrderStatus.FILLED: "order_filled",
+        OrderStatus.CANCELLED: "order_cancelled",
+        OrderStatus.REJECTED: "order_rejected",
+    }.get(order.status)

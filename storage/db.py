@@ -1,0 +1,83 @@
+"""Database engines and sessions, with SQLite tuned for one writing process.
+
+On SQLite every write transaction starts with ``BEGIN IMMEDIATE`` and waits
+for an in-process lock first: writers queue in Python instead of failing with
+"database is locked", and a transaction that reads then writes cannot hit
+SQLITE_BUSY on lock upgrade. Read-only sessions use a second engine whose
+connections are ``query_only`` and never wait for writers (WAL mode).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+logger = logging.getLogger(__name__)
+
+
+class Database:
+    def __init__(self, url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self._busy_timeout_ms = busy_timeout_ms
+        database = self.url.database or ""
+        self.is_memory = self.is_sqlite and database in ("", ":memory:")
+
+        self.write_engine = self._create_engine(echo=echo, read_only=False)
+        if self.is_sqlite and not self.is_memory:
+            self.read_engine = self._create_engine(echo=echo, read_only=True)
+        else:
+            # One in-memory database exists per connection, so reads share it;
+            # PostgreSQL needs no separate reader.
+            self.read_engine = self.write_engine
+
+        self.write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        self._write_sessions = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(self.read_engine, expire_on_commit=False)
+
+    def _create_engine(self, *, echo: bool, read_only: bool) -> AsyncEngine:
+        options: dict[str, Any] = {"echo": echo}
+        if self.is_memory:
+            options["poolclass"] = StaticPool
+            options["connect_args"] = {"check_same_thread": False}
+        engine = create_async_engine(self.url, **options)
+        if self.is_sqlite:
+            self._tune_sqlite(engine, read_only=read_only)
+        return engine
+
+    def _tune_sqlite(self, engine: AsyncEngine, *, read_only: bool) -> None:
+        busy_timeout = self._busy_timeout_ms
+        begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy's "begin" hook issue BEGIN instead of the driver.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            if not self.is_memory:
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            if read_only:
+                cursor.execute("PRAGMA query_only=ON")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            connection.exec_driver_sql(begin)
+
+    def session(self, *, read_only: bool) -> AsyncSession:
+        return (self._read_sessions if read_only else self._write_sessions)()
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()
+        logger.info("Database connections closed")

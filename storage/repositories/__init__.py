@@ -1,0 +1,1 @@
+"""SQL implementations of the engine's repository ports."""
