@@ -65,6 +65,26 @@ class ExchangeOrder:
     fee_asset: str | None = None
     reason: str | None = None
     trades: tuple[ExchangeTrade, ...] = field(default_factory=tuple)
+    # True for orders an exchange keeps apart from the regular book (Binance algo
+    # orders, Bybit conditional orders, OKX algo orders): they need their own
+    # flag to be fetched or cancelled.
+    is_trigger: bool = False
+
+
+@dataclass(frozen=True)
+class OrderBookLevel:
+    price: Decimal
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class OrderBook:
+    """Best bids (highest first) and asks (lowest first)."""
+
+    symbol: str
+    bids: tuple[OrderBookLevel, ...]
+    asks: tuple[OrderBookLevel, ...]
+    timestamp: datetime
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from engine.accounts.models import Account, Exchange
-from engine.exchanges.models import BalanceEntry, Capabilities, ExchangeOrder, ExchangeTrade
+from engine.exchanges.models import BalanceEntry, Capabilities, ExchangeOrder, ExchangeTrade, OrderBook
 from engine.market.models import Market, Ticker
 from engine.orders.models import OrderRequest
 
@@ -31,6 +32,8 @@ class ExchangeGateway(Protocol):
 
     async def fetch_ticker(self, symbol: str) -> Ticker: ...
 
+    async def fetch_order_book(self, symbol: str, limit: int = 50) -> OrderBook: ...
+
     async def fetch_balance(self) -> dict[str, BalanceEntry]: ...
 
     async def create_order(self, request: OrderRequest) -> ExchangeOrder: ...
@@ -41,13 +44,30 @@ class ExchangeGateway(Protocol):
         *,
         exchange_order_id: str | None = None,
         client_order_id: str | None = None,
+        is_trigger: bool = False,
     ) -> ExchangeOrder | None:
         """Return the order, or None when the exchange does not know it."""
         ...
 
-    async def cancel_order(self, symbol: str, exchange_order_id: str) -> ExchangeOrder: ...
+    async def cancel_order(
+        self, symbol: str, exchange_order_id: str, *, is_trigger: bool = False
+    ) -> ExchangeOrder: ...
 
-    async def fetch_open_orders(self, symbol: str | None = None) -> list[ExchangeOrder]: ...
+    async def edit_order(
+        self,
+        symbol: str,
+        exchange_order_id: str,
+        *,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+    ) -> ExchangeOrder:
+        """Amend a resting order in place; only where ``capabilities.amend`` is true."""
+        ...
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[ExchangeOrder]:
+        """Return regular and trigger orders that are still open."""
+        ...
 
     async def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> list[ExchangeTrade]: ...
 

@@ -131,7 +131,7 @@ async def test_commands_are_published_per_language_and_for_admins(harness: BotHa
 async def test_help_and_menu_come_from_one_registry(harness: BotHarness) -> None:
     await register(harness, 36)
     help_text = plain(texts(await harness.send(36, "/help"))[0])
-    menu = [r for r in await harness.send(36, "/menu") if isinstance(r, SendMessage)][0].reply_markup
+    menu = next(r for r in await harness.send(36, "/menu") if isinstance(r, SendMessage)).reply_markup
     labels = [button.text for row in menu.keyboard for button in row]
     assert labels == ["🟢 Buy", "🔴 Sell", "💼 Portfolio", "⚙️ Settings", "❓ Help"]
     for command in ("/buy", "/sell", "/portfolio", "/settings", "/help"):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from engine.common.ids import new_id
+from engine.exchanges.paper.ledger import PaperBalance
 from storage.db import Database
 from storage.migrate import head_revision, upgrade_to_head
 from storage.models import PaperBalanceRow, UserRow
@@ -34,9 +35,9 @@ async def insert_account(db: Database) -> object:
     async with db.session(read_only=False) as session, session.begin():
         await session.execute(
             text(
-                "INSERT INTO users (id, telegram_id, username, username_lower, first_name, language, risk_profile,"
-                " status, timezone, permissions, created_at, updated_at) VALUES (:id, 1, 'u', 'u', '', 'en',"
-                " 'MEDIUM', 'ACTIVE', 'UTC', 'trade', :now, :now)"
+                "INSERT INTO users (id, telegram_id, username, username_lower, first_name, language,"
+                " risk_profile, status, timezone, permissions, created_at, updated_at)"
+                " VALUES (:id, 1, 'u', 'u', '', 'en', 'MEDIUM', 'ACTIVE', 'UTC', 'trade', :now, :now)"
             ),
             {"id": user_id.hex, "now": now.replace(tzinfo=None)},
         )
@@ -141,7 +142,7 @@ async def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(database: D
 
 
 async def test_read_only_sessions_cannot_write(database: Database) -> None:
-    with pytest.raises(Exception, match="readonly|read-only|query_only"):
+    with pytest.raises(Exception, match=r"readonly|read-only|query_only"):
         async with database.session(read_only=True) as session:
             await session.execute(text("DELETE FROM users"))
 
@@ -174,8 +175,6 @@ async def test_concurrent_writers_never_see_database_is_locked(database: Databas
         async with uow() as unit:
             balances = await unit.paper.get_balances(account_id, for_update=True)
             current = balances.get("USDT")
-            from engine.exchanges.paper.ledger import PaperBalance
-
             total = (current.free if current else Decimal(0)) + Decimal("0.01")
             await unit.paper.save_balance(account_id, PaperBalance("USDT", total))
             await unit.commit()

@@ -18,7 +18,14 @@ from decimal import Decimal
 from engine.common.clock import Clock
 from engine.common.money import ZERO, ceil_to_step, floor_to_step
 from engine.errors import PermanentExchangeError, ValidationError
-from engine.exchanges.models import BalanceEntry, ExchangeOrder, ExchangeOrderState, ExchangeTrade
+from engine.exchanges.models import (
+    BalanceEntry,
+    ExchangeOrder,
+    ExchangeOrderState,
+    ExchangeTrade,
+    OrderBook,
+    OrderBookLevel,
+)
 from engine.exchanges.paper.ledger import PaperBalance, PaperOrder
 from engine.exchanges.paper.markets import PAPER_MARKETS
 from engine.market.models import Market, Ticker
@@ -79,6 +86,33 @@ class PaperExchange:
             bid=self.execution_price(market, OrderSide.SELL, ticker.last),
             ask=self.execution_price(market, OrderSide.BUY, ticker.last),
         )
+
+    async def fetch_order_book(self, symbol: str, limit: int) -> OrderBook:
+        """A synthetic book around the replayed price: the best levels sit where market orders fill.
+
+        Each level holds the quantity the recorded candle traded; deeper levels
+        step one slippage further away.
+        """
+        market = self.market(symbol)
+        ticker = await self._prices.fetch_ticker(symbol)
+        candle_volume = self._candle_volume(symbol)
+        bids, asks = [], []
+        for depth in range(1, limit + 1):
+            away = self.config.slippage * depth
+            bids.append(
+                OrderBookLevel(floor_to_step(ticker.last * (1 - away), market.price_step), candle_volume)
+            )
+            asks.append(
+                OrderBookLevel(ceil_to_step(ticker.last * (1 + away), market.price_step), candle_volume)
+            )
+        return OrderBook(symbol=symbol, bids=tuple(bids), asks=tuple(asks), timestamp=ticker.timestamp)
+
+    def _candle_volume(self, symbol: str) -> Decimal:
+        current_candle = getattr(self._prices, "current_candle", None)
+        if current_candle is None:
+            return Decimal("1000000")  # live feeds have no candle volume: an effectively deep book
+        volume = current_candle(symbol).volume
+        return volume if volume > ZERO else self.market(symbol).min_amount
 
     def opening_balances(self) -> list[PaperBalance]:
         """Balances a new PAPER account starts with."""

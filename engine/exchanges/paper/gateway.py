@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from engine.accounts.models import Exchange
 from engine.errors import PermanentExchangeError
-from engine.exchanges.models import BalanceEntry, Capabilities, ExchangeOrder, ExchangeTrade
+from engine.exchanges.models import BalanceEntry, Capabilities, ExchangeOrder, ExchangeTrade, OrderBook
 from engine.exchanges.paper.exchange import PaperExchange
 from engine.market.models import Market, Ticker
 from engine.orders.models import OrderRequest, OrderType
@@ -52,14 +53,32 @@ class PaperGateway:
         *,
         exchange_order_id: str | None = None,
         client_order_id: str | None = None,
+        is_trigger: bool = False,
     ) -> ExchangeOrder | None:
         return await self._simulator.fetch_order(
             self._account_id, exchange_order_id=exchange_order_id, client_order_id=client_order_id
         )
 
-    async def cancel_order(self, symbol: str, exchange_order_id: str) -> ExchangeOrder:
+    async def cancel_order(
+        self, symbol: str, exchange_order_id: str, *, is_trigger: bool = False
+    ) -> ExchangeOrder:
         # TODO: cancellation arrives with resting PAPER orders; market orders never rest.
         raise PermanentExchangeError("PAPER has no resting orders to cancel", reason="ORDER_NOT_FOUND")
+
+    async def edit_order(
+        self,
+        symbol: str,
+        exchange_order_id: str,
+        *,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+    ) -> ExchangeOrder:
+        # TODO: amending arrives with resting PAPER orders.
+        raise PermanentExchangeError("PAPER has no resting orders to amend", reason="ORDER_NOT_FOUND")
+
+    async def fetch_order_book(self, symbol: str, limit: int = 50) -> OrderBook:
+        return await self._simulator.fetch_order_book(symbol, limit)
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[ExchangeOrder]:
         return await self._simulator.fetch_open_orders(self._account_id, symbol)
