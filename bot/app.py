@@ -116,7 +116,7 @@ async def close_services(services: Services) -> None:
 
 
 def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
-    """A Bot with HTML parse mode, talking to TELEGRAM_API_BASE unless a session is given."""
+    """Create a Bot with HTML parse mode that talks to TELEGRAM_API_BASE unless a session is given."""
     token = settings.telegram.bot_token
     if token is None:
         raise ValueError("BOT_TOKEN is required to talk to Telegram")

@@ -38,12 +38,12 @@ def number(value: Decimal, locale: str, places: int | None = None) -> str:
 
 
 def money(value: Decimal, asset: str, locale: str) -> str:
-    """An amount of a fiat-like asset, rounded to cents for display (e.g. ``1,234.56 USDT``)."""
+    """Format an amount of a fiat-like asset, rounded to cents for display (``1,234.56 USDT``)."""
     return f"{number(value, locale, places=2)} {esc(asset)}"
 
 
 def amount(value: Decimal, asset: str, locale: str) -> str:
-    """A quantity shown with all its digits (e.g. ``0.00123 BTC``)."""
+    """Format a quantity with all its digits (``0.00123 BTC``)."""
     return f"{number(value, locale)} {esc(asset)}"
 
 
@@ -52,7 +52,7 @@ def percent(fraction: Decimal, locale: str, places: int = 2) -> str:
 
 
 def moment(value: datetime, timezone: str, locale: str) -> str:
-    """A timestamp in the user's time zone, e.g. ``2026-12-04 21:05 (Europe/Moscow)``."""
+    """Format a timestamp in the user's time zone, e.g. ``2026-12-04 21:05 (Europe/Moscow)``."""
     local = value.astimezone(ZoneInfo(timezone))
     return f"{format_datetime(local, 'yyyy-MM-dd HH:mm', locale=locale)} ({esc(timezone)})"
 

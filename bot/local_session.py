@@ -1,4 +1,4 @@
-"""A Bot API session that answers locally and records every request.
+"""A Bot API session that returns local results and records every request.
 
 ``patriot chat`` prints what it records; dispatcher-level tests read it. No
 request leaves the process.

@@ -64,7 +64,7 @@ class AccessGate(BaseMiddleware):
 
 
 def status_refusal(user: User) -> str:
-    """The one message a blocked user gets, in their language."""
+    """Return the one message a blocked user gets, in their language."""
     if user.status is UserStatus.SUSPENDED:
         text = _("⛔ Your account is suspended. Trading and every command are unavailable.")
         if user.status_reason:

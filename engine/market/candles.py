@@ -1,9 +1,9 @@
 """Candle series loaded from recorded CSV files.
 
-Prices are kept as int64 multiples of 1e-8: every recorded price has at most
+Prices are kept as int64 multiples of 1e-8. Every recorded price has at most
 8 decimals and is below 9e7, so ``rint(float(text) * 1e8)`` is the exact
-integer (the float error stays far below half a unit) and converts back to the
-exact Decimal. Volumes stay float64 because some exceed what an int64 of 1e-8
+integer: the float error stays far below half a unit. The integer converts
+back to the exact Decimal. Volumes stay float64 because some exceed what an int64 of 1e-8
 units holds exactly; they only size simulated partial fills, and the shortest
 repr of each float is the recorded text.
 """
@@ -38,7 +38,7 @@ class CandleSeries:
     interval: timedelta
     prices: np.ndarray  # shape (n, 4): open, high, low, close as int64 in 1e-8 units
     volumes: np.ndarray  # shape (n,): base-asset volume, float64
-    price_places: int  # the most decimals any recorded price of the series has
+    price_places: int  # maximum number of decimals among the series' recorded prices
 
     def __len__(self) -> int:
         return int(self.prices.shape[0])
