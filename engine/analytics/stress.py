@@ -57,16 +57,19 @@ def builtin_scenarios() -> list[StressScenario]:
 def worst_day_scenarios(
     asset_returns: np.ndarray, assets: Sequence[str], days: Sequence[date]
 ) -> list[StressScenario]:
-    """One scenario per asset: the day of its lowest return, with every asset's return that day."""
+    """One scenario per day that was some asset's lowest return, replaying every asset's return that day.
+
+    Assets whose worst day is the same day share one scenario, named after all of them.
+    """
     matrix = as_float_array(asset_returns)
     if matrix.shape[0] == 0:
         return []
     worst_rows = np.argmin(matrix, axis=0)
     scenarios = []
-    for column, asset in enumerate(assets):
-        row = int(worst_rows[column])
+    for row in sorted(set(worst_rows.tolist()), key=lambda r: list(worst_rows).index(r)):
+        named = ", ".join(asset for column, asset in enumerate(assets) if worst_rows[column] == row)
         shocks = {name: float(matrix[row, index]) for index, name in enumerate(assets)}
-        scenarios.append(StressScenario(asset, ScenarioKind.WORST_DAY, shocks=shocks, day=days[row]))
+        scenarios.append(StressScenario(named, ScenarioKind.WORST_DAY, shocks=shocks, day=days[row]))
     return scenarios
 
 
