@@ -22,7 +22,9 @@ def run_analytics(args: argparse.Namespace) -> int:
         confidence = parse_confidence(args.confidence)
         horizon = parse_horizon(args.horizon_hours)
         benchmark = normalize_symbol(args.benchmark) if args.benchmark else None
-        if args.periods_per_year is not None and not (math.isfinite(args.periods_per_year) and args.periods_per_year > 0):
+        if args.periods_per_year is not None and not (
+            math.isfinite(args.periods_per_year) and args.periods_per_year > 0
+        ):
             raise ValueError(f"--periods-per-year must be a positive number, got {args.periods_per_year}")
         result = analyze(
             files,
@@ -61,7 +63,10 @@ def _describe(error: ValidationError) -> str:
     if error.code == "CONFIDENCE_INVALID":
         return f"--confidence {fields['value']!r} is outside {fields['minimum']}-{fields['maximum']}"
     if error.code == "HORIZON_INVALID":
-        return f"--horizon-hours {fields['value']!r} is not a whole number of hours from {fields['minimum']} to {fields['maximum']}"
+        return (
+            f"--horizon-hours {fields['value']!r} is not a whole number of hours "
+            f"from {fields['minimum']} to {fields['maximum']}"
+        )
     if error.code == "SYMBOL_INVALID":
         return f"{fields['value']!r} is not a symbol like BTC/USDT or BTCUSDT"
     return f"{error.code} {fields}"

@@ -20,8 +20,8 @@ from bot.handlers import conversation, errors, fallback
 from bot.handlers.admin import scenarios as admin_scenarios
 from bot.handlers.admin import stats as admin_stats
 from bot.handlers.admin import users as admin_users
-from bot.handlers.user import help as help_handlers
 from bot.handlers.user import analytics, portfolio, settings, start, trading
+from bot.handlers.user import help as help_handlers
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.logging_setup import redactor
 from bot.middlewares.access import AccessGate

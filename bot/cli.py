@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="candles per year for annualising (default: 365 for daily candles, scaled for other intervals)",
     )
-    analytics.add_argument("--benchmark", default=None, help="symbol of one of the files to compare with (alpha, beta)")
+    analytics.add_argument(
+        "--benchmark", default=None, help="symbol of one of the files to compare with (alpha, beta)"
+    )
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)

@@ -23,28 +23,30 @@ def _period_invalid(fields: dict[str, Any], locale: str) -> str:
 
 @explains("BENCHMARK_INVALID")
 def _benchmark_invalid(fields: dict[str, Any], locale: str) -> str:
-    return _("“{value}” cannot be a benchmark. Compare with: {allowed}, e.g. /performance 30D vs BTC.").format(
-        value=_value(fields), allowed=esc(", ".join(fields.get("allowed", [])))
-    )
+    return _(
+        "“{value}” cannot be a benchmark. Compare with: {allowed}, e.g. /performance 30D vs BTC."
+    ).format(value=_value(fields), allowed=esc(", ".join(fields.get("allowed", []))))
 
 
 @explains("CONFIDENCE_INVALID")
 def _confidence_invalid(fields: dict[str, Any], locale: str) -> str:
-    return _("Confidence “{value}” is outside the allowed range {minimum}–{maximum}; write it like 0.95 or 99%.").format(
-        value=_value(fields), minimum=f"{fields['minimum']:.2f}", maximum=f"{fields['maximum']:.2f}"
-    )
+    return _(
+        "Confidence “{value}” is outside the allowed range {minimum}–{maximum}; write it like 0.95 or 99%."
+    ).format(value=_value(fields), minimum=f"{fields['minimum']:.2f}", maximum=f"{fields['maximum']:.2f}")
 
 
 @explains("HORIZON_INVALID")
 def _horizon_invalid(fields: dict[str, Any], locale: str) -> str:
-    return _("Horizon “{value}” is not allowed: give a whole number of hours from {minimum} to {maximum}.").format(
-        value=_value(fields), minimum=fields["minimum"], maximum=fields["maximum"]
-    )
+    return _(
+        "Horizon “{value}” is not allowed: give a whole number of hours from {minimum} to {maximum}."
+    ).format(value=_value(fields), minimum=fields["minimum"], maximum=fields["maximum"])
 
 
 @explains("POSITION_FILTER_INVALID")
 def _filter_invalid(fields: dict[str, Any], locale: str) -> str:
-    return _("“{value}” is not a filter. Use account=NAME, symbol=BTC or min=100.").format(value=_value(fields))
+    return _("“{value}” is not a filter. Use account=NAME, symbol=BTC or min=100.").format(
+        value=_value(fields)
+    )
 
 
 @explains("REBALANCE_TOO_FEW_ASSETS")
@@ -68,8 +70,13 @@ def _scenario_empty(fields: dict[str, Any], locale: str) -> str:
 
 @explains("SCENARIO_SHOCK_INVALID")
 def _scenario_shock(fields: dict[str, Any], locale: str) -> str:
-    return _("“{value}” is not a shock. Write ASSET=PERCENT with a percentage above {minimum} and at most {maximum}, e.g. BTC=-30.").format(
-        value=_value(fields), minimum=number(fields["minimum"], locale), maximum=number(fields["maximum"], locale)
+    return _(
+        "“{value}” is not a shock. Write ASSET=PERCENT with a percentage above {minimum} "
+        "and at most {maximum}, e.g. BTC=-30."
+    ).format(
+        value=_value(fields),
+        minimum=number(fields["minimum"], locale),
+        maximum=number(fields["maximum"], locale),
     )
 
 

@@ -18,18 +18,18 @@ def insight_lines(found: list[Insight], locale: str) -> list[str]:
 def _insight_text(insight: Insight, locale: str) -> str:
     fields = insight.fields
     if insight.code is InsightCode.CONCENTRATED:
-        return _("⚠️ {asset} is {weight} of your equity (over 30 %): one bad move in it moves the whole account.").format(
-            asset=esc(fields["asset"]), weight=pct(fields["weight"], locale, places=1)
-        )
+        return _(
+            "⚠️ {asset} is {weight} of your equity (over 30 %): one bad move in it moves the whole account."
+        ).format(asset=esc(fields["asset"]), weight=pct(fields["weight"], locale, places=1))
     if insight.code is InsightCode.VAR_OVER_LIMIT:
         return _(
             "⚠️ Your one-day VaR at 95 % is {var} of equity, above the {limit} your risk profile allows. "
             "Reduce position sizes or spread them over less correlated assets."
         ).format(var=pct(fields["var"], locale), limit=pct(fields["limit"], locale))
     if insight.code is InsightCode.VAR_WITHIN_LIMIT:
-        return _("✅ Your one-day VaR at 95 % ({var} of equity) is within the {limit} your risk profile allows.").format(
-            var=pct(fields["var"], locale), limit=pct(fields["limit"], locale)
-        )
+        return _(
+            "✅ Your one-day VaR at 95 % ({var} of equity) is within the {limit} your risk profile allows."
+        ).format(var=pct(fields["var"], locale), limit=pct(fields["limit"], locale))
     if insight.code is InsightCode.LOW_WIN_RATE:
         return _(
             "⚠️ Only {win_rate} of your {trades} trades won (under 40 %). "

@@ -44,7 +44,9 @@ def _figure_lines(report: PerformanceReport, locale: str) -> list[str]:
     figures = report.figures
     assert figures is not None
     lines = [
-        _("Equity: {start} → {end}").format(start=usdt(figures.start_value, locale), end=usdt(figures.end_value, locale)),
+        _("Equity: {start} → {end}").format(
+            start=usdt(figures.start_value, locale), end=usdt(figures.end_value, locale)
+        ),
         _("Total return: {amount} ({percent})").format(
             amount=usdt(figures.total_return_amount, locale, signed=True),
             percent=pct(figures.total_return, locale, signed=True),
@@ -78,7 +80,9 @@ def _figure_lines(report: PerformanceReport, locale: str) -> list[str]:
     if figures.benchmark is not None:
         bench = figures.benchmark
         lines.append(
-            _("Against {symbol} ({benchmark_return}): alpha {alpha}, beta {beta}, correlation {correlation}").format(
+            _(
+                "Against {symbol} ({benchmark_return}): alpha {alpha}, beta {beta}, correlation {correlation}"
+            ).format(
                 symbol=esc(bench.symbol.partition("/")[0]),
                 benchmark_return=pct(bench.total_return, locale, signed=True),
                 alpha=pct(bench.alpha, locale),
@@ -97,13 +101,11 @@ def _figure_lines(report: PerformanceReport, locale: str) -> list[str]:
 def _trade_lines(stats: TradeStats, locale: str) -> list[str]:
     if stats.trades == 0:
         return [_("Trades: none closed in this period (a trade is a sale that reduces a position).")]
-    factor = (
-        ratio(stats.profit_factor, locale)
-        if stats.profit_factor is not None
-        else _("no losing trades")
-    )
+    factor = ratio(stats.profit_factor, locale) if stats.profit_factor is not None else _("no losing trades")
     return [
-        _("Trades: {trades} (wins {wins}, losses {losses}) · win rate {win_rate} · profit factor {factor}").format(
+        _(
+            "Trades: {trades} (wins {wins}, losses {losses}) · win rate {win_rate} · profit factor {factor}"
+        ).format(
             trades=stats.trades,
             wins=stats.wins,
             losses=stats.losses,

@@ -52,12 +52,16 @@ def _account_lines(valuation: AccountValuation, user: User) -> list[str]:
     header = f"<b>{esc(account.name)}</b> ({esc(account.exchange.value)})"
     lines = [header]
     if not valuation.is_live:
-        lines.append(_("⚠️ The exchange cannot be reached right now ({code}).").format(code=esc(valuation.error)))
+        lines.append(
+            _("⚠️ The exchange cannot be reached right now ({code}).").format(code=esc(valuation.error))
+        )
         if valuation.valued_at is None:
             lines.append(_("No earlier valuation is stored; this account is not in the totals."))
             return lines
         lines.append(
-            _("Last known values from {time}:").format(time=moment(valuation.valued_at, user.timezone, locale))
+            _("Last known values from {time}:").format(
+                time=moment(valuation.valued_at, user.timezone, locale)
+            )
         )
     if not valuation.holdings:
         lines.append(_("No balances."))

@@ -24,7 +24,8 @@ def _position_lines(position: Position, locale: str) -> list[str]:
     base, _sep, quote = position.symbol.partition("/")
     side = _("LONG") if position.side is PositionSide.LONG else _("SHORT")
     kind = _("derivative") if position.is_derivative else _("spot")
-    header = f"<b>{esc(position.symbol)}</b> {side} {amount(position.size, base, locale)} · {esc(position.account_name)} ({kind})"
+    size = amount(position.size, base, locale)
+    header = f"<b>{esc(position.symbol)}</b> {side} {size} · {esc(position.account_name)} ({kind})"
     if position.is_stale:
         header += " " + _("(last known)")
     unknown = _("unknown")
@@ -36,7 +37,9 @@ def _position_lines(position: Position, locale: str) -> list[str]:
         ),
         _("  Value {value} · PnL {pnl} ({percent})").format(
             value=usdt(position.value, locale) if position.value is not None else unknown,
-            pnl=usdt(position.unrealized_pnl, locale, signed=True) if position.unrealized_pnl is not None else unknown,
+            pnl=usdt(position.unrealized_pnl, locale, signed=True)
+            if position.unrealized_pnl is not None
+            else unknown,
             percent=pct(position.unrealized_pnl_fraction, locale, signed=True)
             if position.unrealized_pnl_fraction is not None
             else unknown,
@@ -45,7 +48,9 @@ def _position_lines(position: Position, locale: str) -> list[str]:
     if position.is_derivative:
         lines.append(
             _("  Leverage {leverage} · margin {margin} · liquidation {liquidation}").format(
-                leverage=f"{number(position.leverage, locale)}×" if position.leverage is not None else unknown,
+                leverage=f"{number(position.leverage, locale)}×"
+                if position.leverage is not None
+                else unknown,
                 margin=amount(position.margin, quote, locale) if position.margin is not None else unknown,
                 liquidation=number(position.liquidation_price, locale)
                 if position.liquidation_price is not None

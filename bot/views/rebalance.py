@@ -31,7 +31,8 @@ def proposal_text(proposal: RebalanceProposal, locale: str, ttl_seconds: int) ->
     ]
     for asset, target in sorted(proposal.target.items(), key=lambda item: -item[1]):
         lines.append(
-            f"  {esc(asset)}: {pct(proposal.current.get(asset, 0.0), locale, places=1)} → {pct(target, locale, places=1)}"
+            f"  {esc(asset)}: {pct(proposal.current.get(asset, 0.0), locale, places=1)}"
+            f" → {pct(target, locale, places=1)}"
         )
     if not plan.orders:
         lines.append(_("Every asset is within one order of its target: nothing to send."))
@@ -42,7 +43,9 @@ def proposal_text(proposal: RebalanceProposal, locale: str, ttl_seconds: int) ->
         base = order.symbol.partition("/")[0]
         lines.append(
             _("  {side} {quantity} ≈ {value}").format(
-                side=side_name(order.side), quantity=amount(order.quantity, base, locale), value=usdt(order.value, locale)
+                side=side_name(order.side),
+                quantity=amount(order.quantity, base, locale),
+                value=usdt(order.value, locale),
             )
         )
     lines.append(
@@ -61,7 +64,9 @@ def outcomes_text(outcomes: list[RebalanceOutcome], locale: str) -> str:
             lines.append(order_result(outcome.placed, locale))
         elif outcome.error is not None:
             lines.append(
-                _("❌ {side} {symbol}:").format(side=side_name(outcome.order.side), symbol=esc(outcome.order.symbol))
+                _("❌ {side} {symbol}:").format(
+                    side=side_name(outcome.order.side), symbol=esc(outcome.order.symbol)
+                )
                 + " "
                 + describe_error(outcome.error, locale)
             )

@@ -19,7 +19,9 @@ def risk_text(report: RiskReport, user: User, confidence: float, horizon_hours: 
     locale = user.language
     lines = [
         _("🛡 <b>Risk</b> at {confidence} confidence over {hours} h · equity {equity}").format(
-            confidence=pct(confidence, locale, places=0), hours=int(horizon_hours), equity=usdt(report.equity, locale)
+            confidence=pct(confidence, locale, places=0),
+            hours=int(horizon_hours),
+            equity=usdt(report.equity, locale),
         )
     ]
     figures = report.figures
@@ -32,7 +34,9 @@ def risk_text(report: RiskReport, user: User, confidence: float, horizon_hours: 
         lines += _stress_lines(report, figures, locale)
     if report.no_history:
         lines.append(
-            _("Left out (no price or no price history): {assets}").format(assets=esc(", ".join(report.no_history)))
+            _("Left out (no price or no price history): {assets}").format(
+                assets=esc(", ".join(report.no_history))
+            )
         )
     if report.stale_accounts:
         lines.append(
@@ -52,13 +56,17 @@ def _summary_lines(report: RiskReport, figures: RiskFigures, locale: str) -> lis
     def loss(fraction: float | None) -> str:
         if fraction is None:
             return pct(None, locale)
-        return _("{amount} ({percent})").format(amount=usdt(report.amount(fraction), locale), percent=pct(fraction, locale))
+        return _("{amount} ({percent})").format(
+            amount=usdt(report.amount(fraction), locale), percent=pct(fraction, locale)
+        )
 
     return [
-        _("From {days} daily returns up to {date}; the horizon scales the one-day figures by √(hours / 24).").format(
-            days=figures.observations, date=report.history_end.date().isoformat()
+        _(
+            "From {days} daily returns up to {date}; the horizon scales the one-day figures by √(hours / 24)."
+        ).format(days=figures.observations, date=report.history_end.date().isoformat()),
+        _("Historical VaR: {var} · CVaR: {cvar}").format(
+            var=loss(var.historical_var), cvar=loss(var.historical_cvar)
         ),
-        _("Historical VaR: {var} · CVaR: {cvar}").format(var=loss(var.historical_var), cvar=loss(var.historical_cvar)),
         _("Parametric (normal) VaR: {var} · CVaR: {cvar}").format(
             var=loss(var.parametric_var), cvar=loss(var.parametric_cvar)
         ),
@@ -82,11 +90,16 @@ def _position_lines(report: RiskReport, figures: RiskFigures, locale: str) -> li
         # Marginal VaR is a loss per unit of exposure; shown per 100 USDT added.
         marginal = position.marginal_var
         lines.append(
-            _("{asset} {weight}: VaR {var} · marginal {marginal} per 100 USDT · component {component} ({share})").format(
+            _(
+                "{asset} {weight}: VaR {var} · marginal {marginal} per 100 USDT · "
+                "component {component} ({share})"
+            ).format(
                 asset=esc(position.asset),
                 weight=pct(position.weight, locale, places=1),
                 var=money_or_gap(position.standalone_var),
-                marginal=number(to_decimal(marginal) * 100, locale, places=2) if marginal is not None else "—",
+                marginal=number(to_decimal(marginal) * 100, locale, places=2)
+                if marginal is not None
+                else "—",
                 component=money_or_gap(position.component_var),
                 share=pct(position.contribution, locale, places=1),
             )

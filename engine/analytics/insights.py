@@ -60,7 +60,9 @@ def insights(inputs: InsightInputs) -> list[Insight]:
         code = InsightCode.VAR_OVER_LIMIT if inputs.var95 > inputs.var_limit else InsightCode.VAR_WITHIN_LIMIT
         found.append(Insight(code, {"var": inputs.var95, "limit": inputs.var_limit}))
     if inputs.win_rate is not None and inputs.trades >= MIN_TRADES and inputs.win_rate < WIN_RATE_FLOOR:
-        found.append(Insight(InsightCode.LOW_WIN_RATE, {"win_rate": inputs.win_rate, "trades": inputs.trades}))
+        found.append(
+            Insight(InsightCode.LOW_WIN_RATE, {"win_rate": inputs.win_rate, "trades": inputs.trades})
+        )
     if inputs.sharpe is not None and inputs.sharpe > SHARPE_CEILING:
         found.append(Insight(InsightCode.HIGH_SHARPE, {"sharpe": inputs.sharpe}))
     return sorted(found, key=lambda insight: not insight.is_warning)

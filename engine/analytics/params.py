@@ -62,11 +62,15 @@ def parse_confidence(text: str) -> float:
     """Parse ``0.95``, ``95`` or ``95%`` into 0.95; raise CONFIDENCE_INVALID outside 0.90-0.99."""
     cleaned = text.strip()
     if not _NUMBER.match(cleaned):
-        raise ValidationError("CONFIDENCE_INVALID", value=text, minimum=MIN_CONFIDENCE, maximum=MAX_CONFIDENCE)
+        raise ValidationError(
+            "CONFIDENCE_INVALID", value=text, minimum=MIN_CONFIDENCE, maximum=MAX_CONFIDENCE
+        )
     number = float(cleaned.rstrip("%"))
     value = number / 100 if cleaned.endswith("%") or number > 1 else number
     if not MIN_CONFIDENCE <= round(value, 10) <= MAX_CONFIDENCE:
-        raise ValidationError("CONFIDENCE_INVALID", value=text, minimum=MIN_CONFIDENCE, maximum=MAX_CONFIDENCE)
+        raise ValidationError(
+            "CONFIDENCE_INVALID", value=text, minimum=MIN_CONFIDENCE, maximum=MAX_CONFIDENCE
+        )
     return round(value, 10)
 
 

@@ -109,15 +109,23 @@ class RebalanceService:
 
         symbols = [holding.symbol for holding in holdings]
         closes = self._history.close_matrix(symbols, self._market_now(), self._lookback_days + 1)
-        weights = target_weights(method, simple_returns(closes) if closes.size else np.empty((0, len(symbols))))
-        target = {holding.asset: float(weight) for holding, weight in zip(holdings, weights)}
+        weights = target_weights(
+            method, simple_returns(closes) if closes.size else np.empty((0, len(symbols)))
+        )
+        target = {holding.asset: float(weight) for holding, weight in zip(holdings, weights, strict=True)}
         gateway = await self._gateways.gateway_for(account)
         markets = {symbol: await gateway.market(symbol) for symbol in symbols}
         plan = await self._store(user, account.id, method, plan_orders(holdings, target, markets))
 
         total = sum((holding.value for holding in holdings), ZERO)
         current = {holding.asset: float(holding.value / total) for holding in holdings}
-        logger.info("Rebalancing plan %s (%s) for user %s: %d orders", plan.id, method, user.telegram_id, len(plan.orders))
+        logger.info(
+            "Rebalancing plan %s (%s) for user %s: %d orders",
+            plan.id,
+            method,
+            user.telegram_id,
+            len(plan.orders),
+        )
         return RebalanceProposal(plan=plan, account_name=account.name, current=current, target=target)
 
     async def _store(
@@ -145,12 +153,16 @@ class RebalanceService:
         plan = await self._close(user, plan_id, DraftStatus.CONFIRMED)
         outcomes = []
         for order in plan.orders:
-            request = OrderRequest(symbol=order.symbol, side=order.side, type=OrderType.MARKET, quantity=order.quantity)
+            request = OrderRequest(
+                symbol=order.symbol, side=order.side, type=OrderType.MARKET, quantity=order.quantity
+            )
             try:
                 preview = await self._orders.preview(user, request, plan.account_id)
                 placed = await self._orders.confirm(user, preview.draft.id)
             except PatriotError as error:
-                logger.info("Rebalancing plan %s: %s %s failed: %s", plan.id, order.side, order.symbol, error.code)
+                logger.info(
+                    "Rebalancing plan %s: %s %s failed: %s", plan.id, order.side, order.symbol, error.code
+                )
                 outcomes.append(RebalanceOutcome(order, error=error))
                 continue
             outcomes.append(RebalanceOutcome(order, placed=placed))

@@ -147,7 +147,10 @@ def _positions(
     inputs: RiskInputs, matrix: np.ndarray, weights: np.ndarray, covariance: np.ndarray, sigma: float
 ) -> list[PositionRisk]:
     if matrix.shape[0] == 0:
-        return [PositionRisk(a, float(w), None, None, None, None, None) for a, w in zip(inputs.assets, weights)]
+        return [
+            PositionRisk(asset, float(weight), None, None, None, None, None)
+            for asset, weight in zip(inputs.assets, weights, strict=True)
+        ]
 
     standalone = var.historical_var_columns(
         matrix * weights, inputs.confidence, inputs.horizon_hours, inputs.period_hours
@@ -201,4 +204,4 @@ def _betas(scenario: StressScenario, inputs: RiskInputs, matrix: np.ndarray) -> 
         factor = inputs.factors[base]
     else:
         return {}
-    return dict(zip(inputs.assets, betas_to(matrix, factor).tolist()))
+    return dict(zip(inputs.assets, betas_to(matrix, factor).tolist(), strict=True))

@@ -113,7 +113,9 @@ class RiskService:
 
         figures = limit_var = None
         if assets and equity > ZERO:
-            figures, limit_var = self._figures(assets, exposures, equity, end, confidence, horizon_hours, scenarios)
+            figures, limit_var = self._figures(
+                assets, exposures, equity, end, confidence, horizon_hours, scenarios
+            )
         weights = {a: float(abs(exposures[a]) / equity) for a in assets} if equity > ZERO else {}
         found = insights(InsightInputs(weights=weights, var95=limit_var, var_limit=var_limit))
         return RiskReport(
@@ -178,7 +180,12 @@ def _exposures(summary: PortfolioSummary) -> tuple[dict[str, Decimal], Decimal]:
         else:
             exposures.setdefault(position.base_asset, ZERO)
     cash = sum(
-        (h.value for a in summary.accounts for h in a.holdings if h.asset in USD_STABLE and h.value is not None),
+        (
+            h.value
+            for a in summary.accounts
+            for h in a.holdings
+            if h.asset in USD_STABLE and h.value is not None
+        ),
         ZERO,
     )
     return exposures, cash

@@ -93,7 +93,9 @@ class ScenarioService:
         described = " ".join(f"{asset}={to_canonical(shock)}" for asset, shock in sorted(shocks.items()))
         if others is not None:
             described += f" *={to_canonical(others)}"
-        await self._admin.record(actor_telegram_id, "analytics.scenario.add", name=name, shocks=described.strip())
+        await self._admin.record(
+            actor_telegram_id, "analytics.scenario.add", name=name, shocks=described.strip()
+        )
         logger.info("Admin %s added stress scenario %s: %s", actor_telegram_id, name, described)
         return scenario
 

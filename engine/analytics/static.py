@@ -40,11 +40,13 @@ def price_file(argument: str) -> PriceFile:
 
 
 def load_closes(files: list[PriceFile]) -> tuple[np.ndarray, np.ndarray, float]:
-    """Return the closes on shared timestamps (one column per file), the timestamps in ms and the candle hours."""
+    """Return closes on the shared timestamps (a column per file), their times in ms and the candle hours."""
     series = [load_candle_csv(item.path.resolve(), item.symbol) for item in files]
     intervals = {s.interval for s in series}
     if len(intervals) != 1:
-        raise ValueError("the files have different candle intervals: " + ", ".join(sorted(map(str, intervals))))
+        raise ValueError(
+            "the files have different candle intervals: " + ", ".join(sorted(map(str, intervals)))
+        )
     interval_ms = int(series[0].interval.total_seconds() * 1000)
     stamps = [int(s.start.timestamp() * 1000) + interval_ms * np.arange(len(s)) for s in series]
     shared = stamps[0]
@@ -52,7 +54,7 @@ def load_closes(files: list[PriceFile]) -> tuple[np.ndarray, np.ndarray, float]:
         shared = np.intersect1d(shared, other)
     if shared.size < 2:
         raise ValueError("the files share fewer than two timestamps")
-    columns = [s.prices[np.searchsorted(t, shared), 3] / 1e8 for s, t in zip(series, stamps)]
+    columns = [s.prices[np.searchsorted(t, shared), 3] / 1e8 for s, t in zip(series, stamps, strict=True)]
     return np.column_stack(columns), shared, interval_ms / 3_600_000
 
 
@@ -87,10 +89,12 @@ def analyze(
     # Stress scenarios name base assets (BTC -20 %), so the risk figures do too.
     bases = [symbol.partition("/")[0] for symbol in symbols]
     names = bases if len(set(bases)) == len(bases) else symbols
-    risk = compute_risk(RiskInputs(returns, names, vector, confidence, horizon_hours, period_hours, yearly, days=days))
+    risk = compute_risk(
+        RiskInputs(returns, names, vector, confidence, horizon_hours, period_hours, yearly, days=days)
+    )
     return {
         "assets": symbols,
-        "weights": dict(zip(symbols, vector.tolist())),
+        "weights": dict(zip(symbols, vector.tolist(), strict=True)),
         "observations": int(returns.shape[0]),
         "start": _iso(stamps[0]),
         "end": _iso(stamps[-1]),

@@ -121,7 +121,10 @@ def _single(values: np.ndarray) -> float:
 
 
 def historical_var(
-    returns: ArrayLike, confidence: float = 0.95, horizon_hours: float = DAY_HOURS, period_hours: float = DAY_HOURS
+    returns: ArrayLike,
+    confidence: float = 0.95,
+    horizon_hours: float = DAY_HOURS,
+    period_hours: float = DAY_HOURS,
 ) -> float | None:
     """Return the historical VaR of a 1-D return series as a loss fraction; None when empty."""
     series = as_float_array(returns)
@@ -131,7 +134,10 @@ def historical_var(
 
 
 def historical_cvar(
-    returns: ArrayLike, confidence: float = 0.95, horizon_hours: float = DAY_HOURS, period_hours: float = DAY_HOURS
+    returns: ArrayLike,
+    confidence: float = 0.95,
+    horizon_hours: float = DAY_HOURS,
+    period_hours: float = DAY_HOURS,
 ) -> float | None:
     """Return the historical CVaR of a 1-D return series as a loss fraction; None when empty."""
     series = as_float_array(returns)
@@ -141,7 +147,10 @@ def historical_cvar(
 
 
 def parametric_var(
-    returns: ArrayLike, confidence: float = 0.95, horizon_hours: float = DAY_HOURS, period_hours: float = DAY_HOURS
+    returns: ArrayLike,
+    confidence: float = 0.95,
+    horizon_hours: float = DAY_HOURS,
+    period_hours: float = DAY_HOURS,
 ) -> float | None:
     """Return the normal VaR of a 1-D return series; None with fewer than two returns."""
     series = as_float_array(returns)
@@ -151,7 +160,10 @@ def parametric_var(
 
 
 def parametric_cvar(
-    returns: ArrayLike, confidence: float = 0.95, horizon_hours: float = DAY_HOURS, period_hours: float = DAY_HOURS
+    returns: ArrayLike,
+    confidence: float = 0.95,
+    horizon_hours: float = DAY_HOURS,
+    period_hours: float = DAY_HOURS,
 ) -> float | None:
     """Return the normal CVaR of a 1-D return series; None with fewer than two returns."""
     series = as_float_array(returns)
@@ -161,7 +173,10 @@ def parametric_cvar(
 
 
 def var_figures(
-    returns: ArrayLike, confidence: float = 0.95, horizon_hours: float = DAY_HOURS, period_hours: float = DAY_HOURS
+    returns: ArrayLike,
+    confidence: float = 0.95,
+    horizon_hours: float = DAY_HOURS,
+    period_hours: float = DAY_HOURS,
 ) -> VarFigures:
     """Compute all four figures of one series at once."""
     series = as_float_array(returns)

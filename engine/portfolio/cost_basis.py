@@ -105,7 +105,9 @@ def _sell(book: CostBasis, fill: TradeFill) -> ClosedTrade | None:
         return None  # nothing bought through PATRIOT: the cost of what was sold is unknown
     base, quote = _assets(fill.symbol)
     sold = min(fill.quantity, book.quantity)
-    fee_value = fill.fee if fill.fee_asset == quote else fill.fee * fill.price if fill.fee_asset == base else ZERO
+    fee_value = (
+        fill.fee if fill.fee_asset == quote else fill.fee * fill.price if fill.fee_asset == base else ZERO
+    )
     fee_share = fee_value * sold / fill.quantity
     realized = sold * fill.price - fee_share - sold * average
 

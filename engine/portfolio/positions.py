@@ -17,7 +17,9 @@ from engine.portfolio.models import (
 )
 
 
-def build_positions(valuations: list[AccountValuation], books: Mapping[PositionKey, CostBasis]) -> list[Position]:
+def build_positions(
+    valuations: list[AccountValuation], books: Mapping[PositionKey, CostBasis]
+) -> list[Position]:
     """Return every non-stablecoin holding as a long spot position, then each derivative position.
 
     The spot entry price is the average cost from PATRIOT's fills; it is
@@ -33,7 +35,9 @@ def build_positions(valuations: list[AccountValuation], books: Mapping[PositionK
     return positions
 
 
-def _spot_position(valuation: AccountValuation, holding: Holding, books: Mapping[PositionKey, CostBasis]) -> Position:
+def _spot_position(
+    valuation: AccountValuation, holding: Holding, books: Mapping[PositionKey, CostBasis]
+) -> Position:
     symbol = f"{holding.asset}/{VALUATION_ASSET}"
     book = books.get((valuation.account.id, symbol))
     entry = book.average_price if book is not None else None

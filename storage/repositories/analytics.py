@@ -117,7 +117,9 @@ class SqlAnalyticsRepository:
 
     async def get_plan_for_user(self, user_id: uuid.UUID, plan_id: uuid.UUID) -> RebalancePlan | None:
         row = await self._session.scalar(
-            select(RebalancePlanRow).where(RebalancePlanRow.id == plan_id, RebalancePlanRow.user_id == user_id)
+            select(RebalancePlanRow).where(
+                RebalancePlanRow.id == plan_id, RebalancePlanRow.user_id == user_id
+            )
         )
         return _plan_from_row(row) if row else None
 

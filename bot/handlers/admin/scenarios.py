@@ -55,7 +55,9 @@ async def scenarios(message: Message, command: CommandObject, services: Services
 
 def scenario_line(scenario: StoredScenario) -> str:
     locale = get_i18n().current_locale
-    shocks = [f"{esc(asset)} {number(shock * 100, locale)} %" for asset, shock in sorted(scenario.shocks.items())]
+    shocks = [
+        f"{esc(asset)} {number(shock * 100, locale)} %" for asset, shock in sorted(scenario.shocks.items())
+    ]
     if scenario.others is not None:
         shocks.append(_("others {shock} %").format(shock=number(scenario.others * 100, locale)))
     return f"<b>{esc(scenario.name)}</b>: " + ", ".join(shocks)

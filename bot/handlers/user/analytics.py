@@ -80,7 +80,9 @@ async def show_performance(
         "equity": "USDT",
         "drawdown": _("Drawdown, %"),
     }
-    png = await asyncio.to_thread(charts.equity_chart, report.timestamps, values, drawdown_series(values), labels)
+    png = await asyncio.to_thread(
+        charts.equity_chart, report.timestamps, values, drawdown_series(values), labels
+    )
     await message.answer_photo(BufferedInputFile(png, filename="equity.png"), caption=labels["title"])
 
 
@@ -98,7 +100,9 @@ def parse_performance_arguments(arguments: str | None) -> tuple[Period, str | No
 
 @router.message(Command("risk"), flags={"permission": Permission.VIEW_PORTFOLIO})
 @router.message(MenuButton("risk"), flags={"permission": Permission.VIEW_PORTFOLIO})
-async def show_risk(message: Message, user: User, services: Services, command: CommandObject | None = None) -> None:
+async def show_risk(
+    message: Message, user: User, services: Services, command: CommandObject | None = None
+) -> None:
     confidence, horizon = parse_risk_arguments(command.args if command else None)
     report = await services.analytics.risk.report(user, confidence, horizon)
     await answer_long(message, risk_text(report, user, confidence, horizon))
@@ -139,8 +143,10 @@ async def propose_rebalance(message: Message, user: User, services: Services, co
         await message.answer(
             _("Usage: {usage}").format(usage="<code>/rebalance equal|invvol|parity</code>")
             + "\n"
-            + _("equal: the same value in each asset; invvol: less in the more volatile ones; "
-                "parity: each asset adds the same risk.")
+            + _(
+                "equal: the same value in each asset; invvol: less in the more volatile ones; "
+                "parity: each asset adds the same risk."
+            )
         )
         return
     proposal = await services.analytics.rebalancing.propose(user, method)
@@ -183,7 +189,9 @@ async def confirm_rebalance(
 
 
 @router.callback_query(RebalanceAction.filter(F.action == "no"))
-async def cancel_rebalance(query: CallbackQuery, callback_data: RebalanceAction, user: User, services: Services) -> None:
+async def cancel_rebalance(
+    query: CallbackQuery, callback_data: RebalanceAction, user: User, services: Services
+) -> None:
     await services.analytics.rebalancing.cancel(user, _plan_id(callback_data))
     await query.answer(_("Cancelled"))
     if isinstance(query.message, Message):
