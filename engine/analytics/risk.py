@@ -104,7 +104,7 @@ def compute_risk(inputs: RiskInputs) -> RiskFigures:
         diversification_ratio=float(np.abs(weights) @ volatilities / sigma) if sigma > 0 else None,
         **_concentration(inputs.assets, weights),
         positions=_positions(inputs, matrix, weights, covariance, sigma),
-        correlation=correlation_matrix(matrix),
+        correlation=_correlation(covariance, matrix.shape[1]),
         stress=_stress(inputs, matrix, weights),
     )
 
@@ -117,10 +117,12 @@ def _covariance(matrix: np.ndarray) -> np.ndarray:
 
 def correlation_matrix(matrix: np.ndarray) -> np.ndarray:
     """Return Pearson correlations of the columns; NaN where a column never moves."""
-    columns = matrix.shape[1]
-    if matrix.shape[0] < 2:
+    return _correlation(_covariance(matrix), matrix.shape[1])
+
+
+def _correlation(covariance: np.ndarray, columns: int) -> np.ndarray:
+    if covariance.size == 0:
         return np.full((columns, columns), np.nan)
-    covariance = _covariance(matrix)
     deviation = np.sqrt(np.diag(covariance))
     scale = np.outer(deviation, deviation)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -155,7 +157,9 @@ def _positions(
     standalone = var.historical_var_columns(
         matrix * weights, inputs.confidence, inputs.horizon_hours, inputs.period_hours
     )
-    volatilities = [annual_volatility(matrix[:, i], inputs.periods_per_year) for i in range(matrix.shape[1])]
+    # The covariance diagonal holds each asset's sample variance (ddof=1).
+    variances = np.clip(np.diag(covariance), 0.0, None) if covariance.size else None
+    yearly = np.sqrt(variances * inputs.periods_per_year) if variances is not None else None
     marginal = component = contribution = None
     if sigma > 0:
         scale = var.horizon_scale(inputs.horizon_hours, inputs.period_hours)
@@ -169,7 +173,7 @@ def _positions(
         PositionRisk(
             asset=asset,
             weight=float(weights[i]),
-            volatility=volatilities[i],
+            volatility=float(yearly[i]) if yearly is not None else None,
             standalone_var=float(standalone[i]),
             marginal_var=_item(marginal, i),
             component_var=_item(component, i),
@@ -187,10 +191,13 @@ def _stress(inputs: RiskInputs, matrix: np.ndarray, weights: np.ndarray) -> list
     scenarios = list(inputs.scenarios) or builtin_scenarios()
     if inputs.days and matrix.shape[0]:
         scenarios = worst_day_scenarios(matrix, inputs.assets, inputs.days) + scenarios
+    betas: dict[str, dict[str, float]] = {}
     results = []
     for scenario in scenarios:
-        betas = _betas(scenario, inputs, matrix)
-        results.append(apply_scenario(scenario, inputs.assets, weights, betas))
+        base = scenario.beta_to or ""
+        if base not in betas:
+            betas[base] = _betas(scenario, inputs, matrix)
+        results.append(apply_scenario(scenario, inputs.assets, weights, betas[base]))
     return results
 
 

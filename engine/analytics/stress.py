@@ -16,7 +16,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from engine.analytics.returns import as_float_array, beta
+from engine.analytics.returns import as_float_array
 
 BTC_CRASH = -0.20
 MARKET_CRASH = -0.40
@@ -74,10 +74,13 @@ def worst_day_scenarios(
 
 
 def betas_to(asset_returns: np.ndarray, factor_returns: np.ndarray) -> np.ndarray:
-    """Return each column's beta to the factor series (0 where it is undefined)."""
+    """Return each column's beta to the factor series, ``cov(r, f) / var(f)`` (0 if ``f`` is flat)."""
     matrix = as_float_array(asset_returns)
-    values = [beta(matrix[:, column], factor_returns) for column in range(matrix.shape[1])]
-    return np.array([value if value is not None else 0.0 for value in values])
+    centred = as_float_array(factor_returns) - np.mean(factor_returns)
+    variance = float(centred @ centred) / centred.size
+    if variance < 1e-30:
+        return np.zeros(matrix.shape[1])
+    return (centred @ matrix) / centred.size / variance
 
 
 def apply_scenario(
