@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import platform
 import re
 import statistics
@@ -134,7 +135,8 @@ def main() -> None:
             f"A full /risk computation for {len(assets)} assets x {closes.shape[0]} days of recorded closes "
             "(VaR/CVaR both ways, volatility, diversification, concentration, per-position and component "
             "VaR, correlations, stress scenarios), against the same figures computed with empyrical "
-            f"{empyrical.__version__}, pandas {pd.__version__} and scipy, median of {args.repeats} runs each.",
+            f"{empyrical.__version__}, pandas {pd.__version__} and scipy, "
+            f"median of {args.repeats} runs each.",
             "",
             "| implementation | median time per computation |",
             "|---|---|",
@@ -153,8 +155,6 @@ def main() -> None:
 
 
 def _cores() -> int:
-    import os
-
     return os.cpu_count() or 1
 
 
