@@ -17,10 +17,11 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from bot import filters
 from bot.commands import menu_labels
 from bot.handlers import conversation, errors, fallback
+from bot.handlers.admin import scenarios as admin_scenarios
 from bot.handlers.admin import stats as admin_stats
 from bot.handlers.admin import users as admin_users
+from bot.handlers.user import analytics, portfolio, settings, start, trading
 from bot.handlers.user import help as help_handlers
-from bot.handlers.user import portfolio, settings, start, trading
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.logging_setup import redactor
 from bot.middlewares.access import AccessGate
@@ -30,10 +31,17 @@ from bot.notifier import Notifier
 from bot.services import Services
 from bot.settings import Settings
 from engine.admin.service import AdminService
+from engine.analytics.bundle import AnalyticsServices
+from engine.analytics.limits import ProfileVarLimits
+from engine.analytics.performance_service import PerformanceService
+from engine.analytics.rebalance_service import RebalanceService
+from engine.analytics.risk_service import RiskService, market_clock
+from engine.analytics.scenarios import ScenarioService
 from engine.common.clock import Clock, SystemClock
 from engine.events import EventBus
 from engine.exchanges.paper.exchange import PaperConfig, PaperExchange
 from engine.exchanges.registry import GatewayRegistry
+from engine.market.history import DailyHistory
 from engine.market.live import LiveTickerFeed
 from engine.market.ports import PriceFeed
 from engine.market.replay import ReplayPriceFeed
@@ -84,6 +92,8 @@ def build_services(
         PreTradeChecker([BalanceCheck()]),
         confirm_ttl=timedelta(seconds=settings.trading.order_confirm_timeout_seconds),
     )
+    portfolio = PortfolioService(uow, gateways, clock, prices)
+    admin = AdminService(uow, clock)
     return Services(
         settings=settings,
         clock=clock,
@@ -94,11 +104,45 @@ def build_services(
         paper=paper,
         gateways=gateways,
         users=UserService(uow, clock, paper.opening_balances()),
-        admin=AdminService(uow, clock),
+        admin=admin,
         orders=orders,
-        portfolio=PortfolioService(uow, gateways, clock),
+        portfolio=portfolio,
+        analytics=build_analytics(settings, uow, clock, prices, gateways, orders, portfolio, admin),
         i18n=create_i18n(),
         admin_ids=frozenset(settings.telegram.admin_ids),
+    )
+
+
+def build_analytics(
+    settings: Settings,
+    uow: SqlUnitOfWorkFactory,
+    clock: Clock,
+    prices: PriceFeed,
+    gateways: GatewayRegistry,
+    orders: OrderService,
+    portfolio: PortfolioService,
+    admin: AdminService,
+) -> AnalyticsServices:
+    """Performance, risk, rebalancing and stress scenarios over the recorded daily history."""
+    history = DailyHistory()
+    market_now = market_clock(prices, clock)
+    lookback = settings.analytics.lookback_days
+    return AnalyticsServices(
+        performance=PerformanceService(uow, portfolio, clock),
+        # NOTE: ProfileVarLimits serves the default limit of each risk profile; a
+        # lookup of the limits admins store replaces it here.
+        risk=RiskService(uow, portfolio, history, market_now, ProfileVarLimits(), lookback_days=lookback),
+        rebalancing=RebalanceService(
+            uow,
+            gateways,
+            orders,
+            history,
+            market_now,
+            clock,
+            lookback_days=lookback,
+            confirm_ttl=timedelta(seconds=settings.trading.order_confirm_timeout_seconds),
+        ),
+        scenarios=ScenarioService(uow, clock, admin),
     )
 
 
@@ -171,10 +215,12 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
         start.router,
         admin_users.router,
         admin_stats.router,
+        admin_scenarios.router,
         help_handlers.router,
         settings.router,
         trading.router,
         portfolio.router,
+        analytics.router,
         # Must stay last: it answers whatever no other router took.
         fallback.router,
     ]

@@ -43,3 +43,8 @@ class AuditPage(CallbackData, prefix="aa"):
 class UserStatusAction(CallbackData, prefix="us"):
     action: str  # suspend, activate
     telegram_id: int
+
+
+class RebalanceAction(CallbackData, prefix="rb"):
+    action: str  # ok, no
+    plan: str  # hex UUID

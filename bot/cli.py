@@ -32,6 +32,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="database to use (default: DATABASE_URL, or a temporary database when it is not set)",
     )
 
+    analytics = commands.add_parser(
+        "analytics", help="performance and risk figures of a static portfolio from candle files, as JSON"
+    )
+    analytics.add_argument(
+        "--prices",
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help="candle CSV files (timestamp_ms,open,high,low,close,volume); the symbol comes from a name "
+        "like BTC_USDT-1d.csv, or write SYMBOL=FILE",
+    )
+    analytics.add_argument(
+        "--weights",
+        nargs="+",
+        default=None,
+        metavar="SYMBOL=W",
+        help="fraction of the portfolio in each symbol (default: equal weights); what is left to 1 is cash",
+    )
+    analytics.add_argument("--confidence", default="0.95", help="VaR confidence, 0.90-0.99 (default 0.95)")
+    analytics.add_argument("--horizon-hours", default="24", help="VaR horizon in hours, 1-720 (default 24)")
+    analytics.add_argument(
+        "--periods-per-year",
+        type=float,
+        default=None,
+        help="candles per year for annualising (default: 365 for daily candles, scaled for other intervals)",
+    )
+    analytics.add_argument(
+        "--benchmark", default=None, help="symbol of one of the files to compare with (alpha, beta)"
+    )
+
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply every pending migration")
@@ -40,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "analytics":
+        # Reads only the files it is given: no settings, database or network.
+        from bot.analytics_cli import run_analytics
+
+        return run_analytics(args)
     try:
         settings = load_settings()
     except SettingsError as exc:

@@ -25,4 +25,10 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
         seconds=DRAFT_SWEEP_SECONDS,
         id="expire_order_drafts",
     )
+    scheduler.add_job(
+        services.portfolio.snapshot_all,
+        "interval",
+        minutes=services.settings.analytics.snapshot_interval_minutes,
+        id="equity_snapshots",
+    )
     return scheduler

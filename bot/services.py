@@ -8,6 +8,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.settings import Settings
 from engine.admin.service import AdminService
+from engine.analytics.bundle import AnalyticsServices
 from engine.common.clock import Clock
 from engine.events import EventBus
 from engine.exchanges.paper.exchange import PaperExchange
@@ -34,5 +35,6 @@ class Services:
     admin: AdminService
     orders: OrderService
     portfolio: PortfolioService
+    analytics: AnalyticsServices
     i18n: I18n
     admin_ids: frozenset[int] = field(default_factory=frozenset)

@@ -7,7 +7,7 @@ what it expects, so start-up stops with a readable message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -106,6 +106,13 @@ class TradingSettings(BaseSettings):
     order_confirm_timeout_seconds: int = Field(default=60, ge=10, le=3600)
 
 
+class AnalyticsSettings(BaseSettings):
+    model_config = _config("ANALYTICS_")
+
+    snapshot_interval_minutes: int = Field(default=60, ge=5, le=1440)
+    lookback_days: int = Field(default=365, ge=30, le=3650)
+
+
 class LoggingSettings(BaseSettings):
     model_config = _config()
 
@@ -132,6 +139,8 @@ class Settings:
     trading: TradingSettings
     logging: LoggingSettings
     storage: StorageSettings
+    # Defaulted so code that builds Settings by hand (tests) need not list it.
+    analytics: AnalyticsSettings = field(default_factory=lambda: AnalyticsSettings(_env_file=None))
 
 
 class SettingsError(Exception):
@@ -147,6 +156,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         "trading": (TradingSettings, ""),
         "logging": (LoggingSettings, ""),
         "storage": (StorageSettings, ""),
+        "analytics": (AnalyticsSettings, "ANALYTICS_"),
     }
     values: dict[str, BaseSettings] = {}
     problems: list[str] = []

@@ -7,8 +7,10 @@ from typing import Protocol, Self
 
 from engine.accounts.ports import AccountRepository
 from engine.admin.ports import AuditRepository
+from engine.analytics.ports import AnalyticsRepository
 from engine.exchanges.paper.ledger import PaperLedger
 from engine.orders.ports import OrderDraftRepository, OrderRepository
+from engine.portfolio.ports import PortfolioRepository
 from engine.users.ports import UserRepository
 
 
@@ -25,6 +27,8 @@ class UnitOfWork(Protocol):
     drafts: OrderDraftRepository
     audit: AuditRepository
     paper: PaperLedger
+    portfolio: PortfolioRepository
+    analytics: AnalyticsRepository
 
     async def __aenter__(self) -> Self: ...
 

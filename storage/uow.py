@@ -7,8 +7,10 @@ from types import TracebackType
 from typing import Self
 
 from storage.db import Database
+from storage.repositories.analytics import SqlAnalyticsRepository
 from storage.repositories.orders import SqlOrderDraftRepository, SqlOrderRepository
 from storage.repositories.paper import SqlPaperLedger
+from storage.repositories.portfolio import SqlPortfolioRepository
 from storage.repositories.users import SqlAccountRepository, SqlAuditRepository, SqlUserRepository
 
 # Set while the current task holds the SQLite write lock: a nested write unit
@@ -46,6 +48,8 @@ class SqlUnitOfWork:
         self.drafts = SqlOrderDraftRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
         self.paper = SqlPaperLedger(self.session)
+        self.portfolio = SqlPortfolioRepository(self.session)
+        self.analytics = SqlAnalyticsRepository(self.session)
         return self
 
     async def __aexit__(

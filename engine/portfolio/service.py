@@ -1,98 +1,156 @@
-"""Balances of a user's accounts valued at current prices in USDT."""
+"""The portfolio: every account valued at current prices, positions, PnL and equity snapshots."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
-from engine.accounts.models import Account
 from engine.common.clock import Clock
-from engine.common.money import ZERO
-from engine.errors import ExchangeError, ValidationError
-from engine.exchanges.ports import ExchangeGateway, GatewayProvider
+from engine.errors import PatriotError
+from engine.exchanges.ports import GatewayProvider
+from engine.market.ports import PriceFeed
+from engine.portfolio.cost_basis import book_fills
+from engine.portfolio.models import (
+    USD_STABLE,
+    VALUATION_ASSET,
+    AccountValuation,
+    EquitySnapshot,
+    PortfolioSummary,
+    Position,
+    StoredValuation,
+)
+from engine.portfolio.positions import build_positions
+from engine.portfolio.valuation import value_account
 from engine.uow import UnitOfWorkFactory
 from engine.users.models import User
 
+__all__ = ["USD_STABLE", "VALUATION_ASSET", "AccountValuation", "PortfolioService", "PortfolioSummary"]
+
 logger = logging.getLogger(__name__)
 
-VALUATION_ASSET = "USDT"
-# Assets valued one to one with USDT.
-USD_STABLE = frozenset({"USDT", "USDC", "FDUSD", "BUSD", "TUSD"})
+CHANGE_WINDOW = timedelta(hours=24)
+BENCHMARK_SYMBOLS = ("BTC/USDT", "ETH/USDT")
 
 
 @dataclass(frozen=True)
-class Holding:
-    asset: str
-    free: Decimal
-    locked: Decimal
-    price: Decimal | None  # USDT per unit; None when no market prices it
-    value: Decimal | None
+class PositionFilter:
+    """Filters of /positions; an account matches by name ignoring case, a symbol by base or pair."""
 
-    @property
-    def total(self) -> Decimal:
-        return self.free + self.locked
+    account: str | None = None
+    symbol: str | None = None
+    min_value: Decimal | None = None
 
-
-@dataclass
-class AccountValuation:
-    account: Account
-    holdings: list[Holding] = field(default_factory=list)
-    error: str | None = None  # set when the account could not be reached
-
-    @property
-    def total(self) -> Decimal:
-        return sum((h.value for h in self.holdings if h.value is not None), ZERO)
-
-
-@dataclass
-class PortfolioSummary:
-    valued_at: datetime
-    accounts: list[AccountValuation]
-
-    @property
-    def total(self) -> Decimal:
-        return sum((a.total for a in self.accounts), ZERO)
+    def matches(self, position: Position) -> bool:
+        if self.account is not None and position.account_name.lower() != self.account.lower():
+            return False
+        if self.symbol is not None and self.symbol not in (position.symbol, position.base_asset):
+            return False
+        return self.min_value is None or abs(position.value or Decimal(0)) >= self.min_value
 
 
 class PortfolioService:
-    def __init__(self, uow_factory: UnitOfWorkFactory, gateways: GatewayProvider, clock: Clock) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        gateways: GatewayProvider,
+        clock: Clock,
+        prices: PriceFeed | None = None,
+    ) -> None:
         self._uow = uow_factory
         self._gateways = gateways
         self._clock = clock
+        self._prices = prices
 
-    async def summary(self, user: User) -> PortfolioSummary:
-        """Value every active account; an unreachable account is reported, not dropped."""
+    async def valuations(self, user: User) -> list[AccountValuation]:
+        """Value every active account; an unreachable one comes back with its last stored values."""
         async with self._uow(read_only=True) as uow:
             accounts = [a for a in await uow.accounts.list_for_user(user.id) if a.is_active]
+            stored = await uow.portfolio.get_valuations([a.id for a in accounts])
 
-        valuations = []
-        for account in accounts:
-            valuations.append(await self._value_account(account))
-        return PortfolioSummary(valued_at=self._clock.now(), accounts=valuations)
+        now = self._clock.now()
+        valuations = [await value_account(self._gateways, a, stored.get(a.id), now) for a in accounts]
+        await self._store(valuations)
+        return valuations
 
-    async def _value_account(self, account: Account) -> AccountValuation:
-        try:
-            gateway = await self._gateways.gateway_for(account)
-            balances = await gateway.fetch_balance()
-            holdings = [
-                await self._value(gateway, asset, entry.free, entry.used)
-                for asset, entry in sorted(balances.items())
-                if entry.total > ZERO
-            ]
-        except ExchangeError as exc:
-            logger.warning("Valuing account %s failed: %s", account.id, exc)
-            return AccountValuation(account=account, error=exc.code)
-        holdings.sort(key=lambda h: h.value if h.value is not None else ZERO, reverse=True)
-        return AccountValuation(account=account, holdings=holdings)
+    async def _store(self, valuations: Sequence[AccountValuation]) -> None:
+        fresh = [v for v in valuations if v.is_live and v.valued_at is not None]
+        if not fresh:
+            return
+        async with self._uow() as uow:
+            for valuation in fresh:
+                assert valuation.valued_at is not None
+                await uow.portfolio.save_valuation(
+                    StoredValuation(valuation.account.id, valuation.valued_at, list(valuation.holdings))
+                )
+            await uow.commit()
 
-    async def _value(self, gateway: ExchangeGateway, asset: str, free: Decimal, locked: Decimal) -> Holding:
-        total = free + locked
-        if asset in USD_STABLE:
-            return Holding(asset, free, locked, Decimal(1), total)
-        try:
-            ticker = await gateway.fetch_ticker(f"{asset}/{VALUATION_ASSET}")
-        except ValidationError:
-            return Holding(asset, free, locked, None, None)
-        return Holding(asset, free, locked, ticker.last, total * ticker.last)
+    async def summary(self, user: User) -> PortfolioSummary:
+        """Balances, positions, PnL, open orders and the change since the snapshot 24 h ago."""
+        valuations = await self.valuations(user)
+        now = self._clock.now()
+        async with self._uow(read_only=True) as uow:
+            fills = await uow.portfolio.list_fills(user.id)
+            open_orders = await uow.portfolio.count_open_orders(user.id)
+            past = await uow.portfolio.snapshot_at_or_before(user.id, now - CHANGE_WINDOW)
+
+        books, _trades = book_fills(fills)
+        return PortfolioSummary(
+            valued_at=now,
+            accounts=valuations,
+            positions=build_positions(valuations, books),
+            realized_pnl=sum((book.realized_pnl for book in books.values()), Decimal(0)),
+            open_orders=open_orders,
+            equity_24h_ago=past,
+        )
+
+    async def positions(self, user: User, criteria: PositionFilter | None = None) -> list[Position]:
+        summary = await self.summary(user)
+        chosen = criteria or PositionFilter()
+        return [position for position in summary.positions if chosen.matches(position)]
+
+    async def snapshot(self, user: User) -> EquitySnapshot:
+        """Value the user's accounts and store their total equity with benchmark prices."""
+        valuations = await self.valuations(user)
+        snapshot = EquitySnapshot(
+            user_id=user.id,
+            taken_at=self._clock.now(),
+            equity=sum((v.total for v in valuations), Decimal(0)),
+            complete=all(v.is_live for v in valuations),
+            benchmarks=await self.benchmark_prices(),
+        )
+        async with self._uow() as uow:
+            await uow.portfolio.add_snapshot(snapshot)
+            await uow.commit()
+        return snapshot
+
+    async def benchmark_prices(self) -> dict[str, Decimal]:
+        """Return the current BTC and ETH prices the feed has; a missing one is left out."""
+        if self._prices is None:
+            return {}
+        found = {}
+        for symbol in BENCHMARK_SYMBOLS:
+            if symbol not in self._prices.symbols():
+                continue
+            try:
+                found[symbol] = (await self._prices.fetch_ticker(symbol)).last
+            except PatriotError as exc:
+                logger.warning("Benchmark price of %s unavailable: %s", symbol, exc)
+        return found
+
+    async def snapshot_all(self) -> int:
+        """Snapshot every active user (a scheduled job); one user's failure does not stop the rest."""
+        async with self._uow(read_only=True) as uow:
+            users = await uow.portfolio.list_active_users()
+        taken = 0
+        for user in users:
+            try:
+                await self.snapshot(user)
+            except Exception:
+                logger.exception("Equity snapshot of user %s failed", user.telegram_id)
+                continue
+            taken += 1
+        logger.info("Took %d of %d equity snapshots", taken, len(users))
+        return taken

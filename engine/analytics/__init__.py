@@ -1,0 +1,1 @@
+"""Performance and risk analytics: vectorised numpy figures with empyrical's conventions."""

@@ -1,0 +1,167 @@
+"""Equity snapshots, last account valuations, and the fills and open orders the portfolio reads."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.common.money import to_canonical
+from engine.orders.models import OrderSide, OrderStatus
+from engine.portfolio.cost_basis import TradeFill
+from engine.portfolio.models import EquitySnapshot, Holding, StoredValuation
+from engine.users.models import User, UserStatus
+from storage.models import AccountRow, AccountValuationRow, EquitySnapshotRow, FillRow, OrderRow, UserRow
+from storage.repositories.users import _user_from_row
+
+_OPEN_STATUSES = [status.value for status in OrderStatus if status.is_open]
+
+
+def _optional_text(value: Decimal | None) -> str | None:
+    return to_canonical(value) if value is not None else None
+
+
+def _optional_decimal(value: str | None) -> Decimal | None:
+    return Decimal(value) if value is not None else None
+
+
+def _holdings_json(holdings: list[Holding]) -> str:
+    return json.dumps(
+        [
+            {
+                "asset": h.asset,
+                "free": to_canonical(h.free),
+                "locked": to_canonical(h.locked),
+                "price": _optional_text(h.price),
+                "value": _optional_text(h.value),
+            }
+            for h in holdings
+        ]
+    )
+
+
+def _holdings_from_json(text: str) -> list[Holding]:
+    return [
+        Holding(
+            asset=item["asset"],
+            free=Decimal(item["free"]),
+            locked=Decimal(item["locked"]),
+            price=_optional_decimal(item["price"]),
+            value=_optional_decimal(item["value"]),
+        )
+        for item in json.loads(text)
+    ]
+
+
+def _snapshot_from_row(row: EquitySnapshotRow) -> EquitySnapshot:
+    return EquitySnapshot(
+        user_id=row.user_id,
+        taken_at=row.taken_at,
+        equity=row.equity,
+        complete=row.complete,
+        benchmarks={symbol: Decimal(price) for symbol, price in json.loads(row.benchmarks).items()},
+    )
+
+
+class SqlPortfolioRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_snapshot(self, snapshot: EquitySnapshot) -> None:
+        self._session.add(
+            EquitySnapshotRow(
+                id=uuid.uuid4(),
+                user_id=snapshot.user_id,
+                taken_at=snapshot.taken_at,
+                equity=snapshot.equity,
+                complete=snapshot.complete,
+                benchmarks=json.dumps({s: to_canonical(p) for s, p in snapshot.benchmarks.items()}),
+            )
+        )
+        await self._session.flush()
+
+    async def list_snapshots(
+        self, user_id: uuid.UUID, since: datetime | None, until: datetime
+    ) -> list[EquitySnapshot]:
+        statement = select(EquitySnapshotRow).where(
+            EquitySnapshotRow.user_id == user_id, EquitySnapshotRow.taken_at <= until
+        )
+        if since is not None:
+            statement = statement.where(EquitySnapshotRow.taken_at >= since)
+        rows = await self._session.scalars(statement.order_by(EquitySnapshotRow.taken_at))
+        return [_snapshot_from_row(row) for row in rows]
+
+    async def snapshot_at_or_before(self, user_id: uuid.UUID, moment: datetime) -> EquitySnapshot | None:
+        row = await self._session.scalar(
+            select(EquitySnapshotRow)
+            .where(EquitySnapshotRow.user_id == user_id, EquitySnapshotRow.taken_at <= moment)
+            .order_by(EquitySnapshotRow.taken_at.desc())
+            .limit(1)
+        )
+        return _snapshot_from_row(row) if row else None
+
+    async def save_valuation(self, valuation: StoredValuation) -> None:
+        row = await self._session.get(AccountValuationRow, valuation.account_id)
+        if row is None:
+            row = AccountValuationRow(account_id=valuation.account_id)
+            self._session.add(row)
+        row.valued_at = valuation.valued_at
+        row.holdings = _holdings_json(valuation.holdings)
+        await self._session.flush()
+
+    async def get_valuations(self, account_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, StoredValuation]:
+        ids = list(account_ids)
+        if not ids:
+            return {}
+        rows = await self._session.scalars(
+            select(AccountValuationRow).where(AccountValuationRow.account_id.in_(ids))
+        )
+        return {
+            row.account_id: StoredValuation(row.account_id, row.valued_at, _holdings_from_json(row.holdings))
+            for row in rows
+        }
+
+    async def list_fills(self, user_id: uuid.UUID) -> list[TradeFill]:
+        rows = await self._session.execute(
+            select(FillRow, OrderRow.account_id, OrderRow.symbol, OrderRow.side)
+            .join(OrderRow, FillRow.order_id == OrderRow.id)
+            .where(OrderRow.user_id == user_id)
+            .order_by(FillRow.executed_at)
+        )
+        return [
+            TradeFill(
+                account_id=account_id,
+                symbol=symbol,
+                side=OrderSide(side),
+                price=fill.price,
+                quantity=fill.quantity,
+                fee=fill.fee,
+                fee_asset=fill.fee_asset,
+                executed_at=fill.executed_at,
+            )
+            for fill, account_id, symbol, side in rows.all()
+        ]
+
+    async def count_open_orders(self, user_id: uuid.UUID) -> int:
+        return (
+            await self._session.scalar(
+                select(func.count())
+                .select_from(OrderRow)
+                .where(OrderRow.user_id == user_id, OrderRow.status.in_(_OPEN_STATUSES))
+            )
+            or 0
+        )
+
+    async def list_active_users(self) -> list[User]:
+        has_account = exists().where(AccountRow.user_id == UserRow.id, AccountRow.is_active.is_(True))
+        rows = await self._session.scalars(
+            select(UserRow)
+            .where(UserRow.status == UserStatus.ACTIVE.value, has_account)
+            .order_by(UserRow.created_at)
+        )
+        return [_user_from_row(row) for row in rows]
