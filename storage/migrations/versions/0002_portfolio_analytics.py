@@ -1,6 +1,6 @@
 """portfolio analytics: equity snapshots, last account valuations, stress scenarios, rebalancing plans
 
-Revision ID: 0004
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-04
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import storage.types
 
-revision = "0004"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
