@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, F
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
+from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
@@ -26,7 +26,9 @@ from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.logging_setup import redactor
 from bot.middlewares.access import AccessGate
 from bot.middlewares.context import UserContextLoader
+from bot.middlewares.conversation import LeaveConversationOnCommand
 from bot.middlewares.inflight import InFlightTracker
+from bot.middlewares.requests import ReplyRetryMiddleware
 from bot.notifier import Notifier
 from bot.services import Services
 from bot.settings import Settings
@@ -167,7 +169,13 @@ def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     redactor.add_secret(token.get_secret_value())
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.telegram_api_base))
-    return Bot(token=token.get_secret_value(), session=session, default=bot_defaults())
+    return Bot(token=token.get_secret_value(), session=instrument_session(session), default=bot_defaults())
+
+
+def instrument_session(session: BaseSession) -> BaseSession:
+    """Add the request middlewares every PATRIOT bot session uses."""
+    session.middleware(ReplyRetryMiddleware())
+    return session
 
 
 def bot_defaults() -> DefaultBotProperties:
@@ -201,6 +209,12 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
     # user's saved language; both are update-level so every event type gets them.
     dispatcher.update.outer_middleware(UserContextLoader(services.users, services.admin_ids, services.clock))
     UserLanguageMiddleware(services.i18n).setup(dispatcher)
+    # After the FSM context exists (it is update-level) and before any filter
+    # reads the conversation state.
+    dispatcher.message.outer_middleware(LeaveConversationOnCommand())
+    # PATRIOT serves one trader per chat: group and channel updates are ignored.
+    dispatcher.message.filter(F.chat.type == ChatType.PRIVATE)
+    dispatcher.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     # The gate is an inner middleware: it runs after filters chose a handler, so
     # it can read that handler's access and permission flags.
     dispatcher.message.middleware(AccessGate())

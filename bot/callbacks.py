@@ -8,10 +8,19 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from engine.users.models import RiskProfile
+
 
 class RiskProfileChoice(CallbackData, prefix="rp"):
     profile: str
     purpose: str  # "reg" during registration, "set" from /settings
+
+    def risk_profile(self) -> RiskProfile | None:
+        """Return the chosen profile, or None for a forged or outdated value."""
+        try:
+            return RiskProfile(self.profile)
+        except ValueError:
+            return None
 
 
 class SkipEmail(CallbackData, prefix="se"):

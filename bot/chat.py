@@ -36,7 +36,14 @@ from aiogram.types import (
     User,
 )
 
-from bot.app import bot_defaults, build_dispatcher, build_services, close_services, start_services
+from bot.app import (
+    bot_defaults,
+    build_dispatcher,
+    build_services,
+    close_services,
+    instrument_session,
+    start_services,
+)
 from bot.local_session import BOT_USER, LocalSession
 from bot.settings import Settings
 
@@ -141,7 +148,7 @@ async def run_chat(settings: Settings, args: argparse.Namespace) -> int:
     services = build_services(settings)
     services.i18n.set_current(services.i18n)
     await start_services(services)
-    bot = Bot(token=CHAT_TOKEN, session=session, default=bot_defaults())
+    bot = Bot(token=CHAT_TOKEN, session=instrument_session(session), default=bot_defaults())
     dispatcher = build_dispatcher(services, bot)
     print("PATRIOT chat. Type /start to begin, a number to press a button, :q to leave.", flush=True)
     try:

@@ -13,6 +13,7 @@ from bot.settings import Settings, SettingsError, load_settings
 logger = logging.getLogger(__name__)
 
 EXIT_CONFIG = 2
+EXIT_FAILURE = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,7 +102,13 @@ def _run(settings: Settings) -> int:
         return EXIT_CONFIG
     from bot.runner import run
 
-    return asyncio.run(run(settings))
+    try:
+        return asyncio.run(run(settings))
+    except Exception:
+        # Logged rather than printed by Python, so the redactor masks the bot
+        # token in URLs that aiohttp errors quote.
+        logger.critical("PATRIOT stopped after an unexpected error", exc_info=True)
+        return EXIT_FAILURE
 
 
 async def _db_upgrade(settings: Settings) -> int:

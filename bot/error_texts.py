@@ -63,6 +63,16 @@ def _explain(error: PatriotError, locale: str) -> tuple[str, str]:
     return error.code, _("The request could not be completed.")
 
 
+def explain_reason(reason: str | None, locale: str) -> str:
+    """Return the localized explanation of a stored rejection reason code, or the escaped reason itself."""
+    if not reason:
+        return "-"
+    explainer = _EXPLAINERS.get(reason)
+    if explainer is not None:
+        return explainer({}, locale)
+    return esc(reason)
+
+
 def field_name(field: str) -> str:
     return {
         "quantity": _("quantity"),

@@ -18,9 +18,14 @@ DISPLAY_PRECISION = 60
 _TAG = re.compile(r"<(/?)([a-zA-Z-]+)([^>]*)>")
 
 
+# Explicit bidirectional controls (embeddings, overrides, isolates, marks). An
+# unclosed one in a quoted value would reverse the rest of the line it is in.
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def esc(value: object) -> str:
-    """Escape any user- or exchange-supplied value for HTML parse mode."""
-    return html.escape(str(value), quote=False)
+    """Escape any user- or exchange-supplied value for HTML parse mode, dropping bidi controls."""
+    return html.escape(_BIDI_CONTROLS.sub("", str(value)), quote=False)
 
 
 def number(value: Decimal, locale: str, places: int | None = None) -> str:

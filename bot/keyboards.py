@@ -91,3 +91,11 @@ def pager(page: int, pages: int, make: Callable[[int], CallbackData]) -> list[In
     if page + 1 < pages:
         row.append(button("▶", make(page + 1)))
     return row
+
+
+MAX_PAGE = 100_000
+
+
+def clamp_page(page: int) -> int:
+    """Keep a page number from a button inside 0..MAX_PAGE (payloads can be forged)."""
+    return min(max(page, 0), MAX_PAGE)

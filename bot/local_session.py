@@ -33,12 +33,18 @@ class LocalSession(BaseSession):
         super().__init__()
         self.requests: list[TelegramMethod[Any]] = []
         self._on_request = on_request
+        # (method type, error) pairs raised by the next matching request, for fault tests.
+        self.faults: list[tuple[type[TelegramMethod[Any]], Exception]] = []
         self._message_ids = itertools.count(1000)
 
     async def make_request(
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
     ) -> TelegramType:
         self.requests.append(method)
+        for index, (method_type, error) in enumerate(self.faults):
+            if isinstance(method, method_type):
+                del self.faults[index]
+                raise error
         result = self._answer(method)
         if self._on_request is not None:
             self._on_request(method, result)

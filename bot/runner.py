@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import signal
 
 from aiogram import Bot, Dispatcher
@@ -18,6 +19,7 @@ from aiohttp import web
 
 from bot.app import build_bot, build_dispatcher, build_services, close_services, start_services
 from bot.commands import publish_commands
+from bot.logging_setup import redactor
 from bot.middlewares.inflight import InFlightTracker
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
@@ -29,15 +31,19 @@ WEBHOOK_PATH = "/telegram/webhook"
 
 
 async def run(settings: Settings) -> int:
+    # Signal handlers first: a SIGTERM that arrives during start-up ends the
+    # process cleanly as soon as the current step (a migration, say) is done.
+    stop = _stop_event()
     services = build_services(settings)
     services.i18n.set_current(services.i18n)
-    await start_services(services)
     bot = build_bot(settings)
-    dispatcher = build_dispatcher(services, bot)
     scheduler = build_scheduler(services)
-    stop = _stop_event()
 
     try:
+        await start_services(services)
+        dispatcher = build_dispatcher(services, bot)
+        if stop.is_set():
+            return 0
         me = await bot.get_me()
         logger.info("Starting as @%s (id %s)", me.username, me.id)
         await publish_commands(bot, services.i18n, settings.telegram.admin_ids)
@@ -53,7 +59,7 @@ async def run(settings: Settings) -> int:
             scheduler.shutdown(wait=False)
         await bot.session.close()
         await close_services(services)
-    logger.info("Stopped")
+        logger.info("Stopped")
     return 0
 
 
@@ -92,7 +98,7 @@ async def _poll(bot: Bot, dispatcher: Dispatcher, settings: Settings, stop: asyn
 
 async def _serve_webhook(bot: Bot, dispatcher: Dispatcher, settings: Settings, stop: asyncio.Event) -> None:
     telegram = settings.telegram
-    secret = telegram.webhook_secret.get_secret_value() if telegram.webhook_secret else None
+    secret = webhook_secret(settings)
     app = web.Application()
     SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(app, path=WEBHOOK_PATH)
     setup_application(app, dispatcher, bot=bot)
@@ -106,6 +112,21 @@ async def _serve_webhook(bot: Bot, dispatcher: Dispatcher, settings: Settings, s
         await stop.wait()
     finally:
         await runner.cleanup()
+
+
+def webhook_secret(settings: Settings) -> str:
+    """Return WEBHOOK_SECRET, or a random one for this run when it is not set.
+
+    Without a secret anyone who reaches the webhook port could post forged
+    updates as any user, so the webhook is never served without one.
+    """
+    configured = settings.telegram.webhook_secret
+    if configured is not None:
+        return configured.get_secret_value()
+    generated = secrets.token_urlsafe(32)
+    redactor.add_secret(generated)
+    logger.warning("WEBHOOK_SECRET is not set; using a random secret for this run")
+    return generated
 
 
 async def _finish_in_flight(bot: Bot, tracker: InFlightTracker, *, acknowledge: bool) -> None:

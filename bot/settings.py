@@ -7,14 +7,17 @@ what it expects, so start-up stops with a readable message.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 ENV_FILE = ".env"
 
@@ -60,10 +63,15 @@ class TelegramSettings(BaseSettings):
     @field_validator("telegram_api_base", "webhook_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None if value == "" else value
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("expected an http:// or https:// URL")
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        try:
+            port_ok = parts.port is None or 0 < parts.port < 65536
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+            raise ValueError("expected an http:// or https:// URL with a host, e.g. https://api.telegram.org")
         return value.rstrip("/")
 
 
@@ -78,6 +86,11 @@ class DatabaseSettings(BaseSettings):
     def _check_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("expected sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
+        database = make_url(value).database
+        if value.startswith("sqlite") and database and database != ":memory:":
+            directory = Path(database).parent
+            if not directory.is_dir():
+                raise ValueError(f"the database file's directory {directory} does not exist; create it first")
         return value
 
 
@@ -130,6 +143,13 @@ class StorageSettings(BaseSettings):
 
     redis_url: SecretStr | None = Field(default=None, description="Redis URL for FSM storage")
 
+    @field_validator("redis_url")
+    @classmethod
+    def _require_redis_package(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and importlib.util.find_spec("redis") is None:
+            raise ValueError("needs the redis package: pip install -e '.[redis]'")
+        return value
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -165,6 +185,9 @@ def load_settings(env_file: Path | None = None) -> Settings:
             values[area] = settings_class(_env_file=env_file or ENV_FILE)  # type: ignore[call-arg]
         except ValidationError as exc:
             problems.extend(_describe(exc, prefix))
+        except UnicodeDecodeError as exc:
+            source = env_file or ENV_FILE
+            raise SettingsError(f"Invalid settings:\n  - {source}: not UTF-8 text ({exc.reason})") from exc
     if problems:
         raise SettingsError("Invalid settings:\n" + "\n".join(f"  - {line}" for line in problems))
     return Settings(**values)  # type: ignore[arg-type]

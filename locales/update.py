@@ -3,6 +3,7 @@
     python locales/update.py            # add new msgids to <lang>/LC_MESSAGES/messages.po
     python locales/update.py --file orders.po
     python locales/update.py --check    # exit 1 if a msgid lacks a translation in any language
+    python locales/update.py --prune    # drop entries the code no longer uses, from every file
 
 New messages are added to the chosen file of every language: with the English
 text as the English translation, and empty (to be translated) elsewhere.
@@ -81,10 +82,25 @@ def add_new(msgids: set[str], filename: str) -> None:
         print(f"{path.relative_to(ROOT)}: {added} new messages")
 
 
+def prune(msgids: set[str]) -> None:
+    for language in LANGUAGES:
+        for path in sorted((LOCALES / language / "LC_MESSAGES").glob("*.po")):
+            with path.open("rb") as handle:
+                catalog = read_po(handle, locale=language)
+            unused = [message.id for message in catalog if message.id and message.id not in msgids]
+            for msgid in unused:
+                del catalog[msgid]
+            with path.open("wb") as handle:
+                write_po(handle, catalog, width=100, no_location=True, sort_output=True)
+            if unused:
+                print(f"{path.relative_to(ROOT)}: {len(unused)} unused messages removed")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--file", default="messages.po", help="catalog file that receives new messages")
     parser.add_argument("--check", action="store_true", help="only report messages without translation")
+    parser.add_argument("--prune", action="store_true", help="remove messages the code no longer uses")
     args = parser.parse_args()
 
     msgids = extract_msgids()
@@ -92,6 +108,9 @@ def main() -> int:
         problems = missing_translations(msgids)
         print("\n".join(problems) or f"{len(msgids)} messages, all translated")
         return 1 if problems else 0
+    if args.prune:
+        prune(msgids)
+        return 0
     add_new(msgids, args.file)
     return 0
 

@@ -12,7 +12,7 @@ from aiogram import Bot
 from aiogram.methods import EditMessageText, SendMessage, TelegramMethod
 from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update, User
 
-from bot.app import bot_defaults, build_dispatcher
+from bot.app import bot_defaults, build_dispatcher, instrument_session
 from bot.local_session import BOT_USER, LocalSession
 from bot.services import Services
 
@@ -23,7 +23,7 @@ class BotHarness:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.session = LocalSession()
-        self.bot = Bot(token=TOKEN, session=self.session, default=bot_defaults())
+        self.bot = Bot(token=TOKEN, session=instrument_session(self.session), default=bot_defaults())
         self.dispatcher = build_dispatcher(services, self.bot)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)

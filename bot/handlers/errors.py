@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.types import ErrorEvent, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -34,6 +34,11 @@ async def handle_error(event: ErrorEvent, bot: Bot, i18n: I18n, services: Servic
     telegram_user_id, chat_id = _origin(update)
     language = await _language(services, update, telegram_user_id)
 
+    if isinstance(error, TelegramForbiddenError):
+        # The user blocked the bot: there is nobody to reply to.
+        logger.info("Update %s: user %s has blocked the bot", update.update_id, telegram_user_id)
+        return True
+
     with localized(i18n, language):
         if isinstance(error, PatriotError):
             logger.info(
@@ -50,8 +55,8 @@ async def handle_error(event: ErrorEvent, bot: Bot, i18n: I18n, services: Servic
                 exc_info=error,
             )
             text = _(
-                "⚠️ Something went wrong on our side. Incident <code>{incident}</code>: "
-                "please tell support this id. Nothing else was changed."
+                "⚠️ Something went wrong on our side. Incident <code>{incident}</code>: please tell "
+                "support this id. Check /portfolio before you repeat an order."
             ).format(incident=incident)
         await _reply(bot, update, chat_id, text)
     return True

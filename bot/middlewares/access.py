@@ -10,6 +10,7 @@ permission. A user who is not ACTIVE gets one refusal for any update.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -83,4 +84,5 @@ async def _refuse(event: TelegramObject, text: str) -> None:
 
 
 def _strip_tags(text: str) -> str:
-    return re.sub(r"<[^>]+>", "", text)
+    """Return plain text for a pop-up alert, which Telegram shows without HTML parsing."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 
+from bot.error_texts import explain_reason
 from bot.formatting import amount, esc, money, number
 from bot.texts import order_status_name, side_name
 from engine.accounts.models import Account
@@ -86,7 +87,9 @@ def order_result(order: Order, locale: str) -> str:
             )
         )
     if order.status is OrderStatus.REJECTED:
-        return _("❌ The order was rejected: {reason}").format(reason=esc(order.reject_reason or "-"))
+        return _("❌ The order was rejected: {reason}").format(
+            reason=explain_reason(order.reject_reason, locale)
+        )
     if order.status is OrderStatus.PENDING:
         return _(
             "⏳ The order was sent, but the exchange has not confirmed it yet. "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 from engine.admin.audit import AuditEntry
@@ -11,8 +12,12 @@ from engine.common.ids import new_id
 from engine.errors import NotFoundError
 from engine.uow import UnitOfWorkFactory
 from engine.users.models import User, UserStatus
+from engine.users.validation import USERNAME_PATTERN
 
 logger = logging.getLogger(__name__)
+
+# Telegram user ids are positive and fit in 52 bits (at most 16 decimal digits).
+TELEGRAM_ID = re.compile(r"[0-9]{1,16}")
 
 
 class AdminService:
@@ -23,12 +28,19 @@ class AdminService:
         self._clock = clock
 
     async def find_user(self, reference: str) -> User | None:
-        """Find by Telegram id (``123``) or username (``@name`` or ``name``)."""
+        """Find by Telegram id (``123``) or username (``@name`` or ``name``).
+
+        Anything else (other scripts' digits, ids longer than Telegram's, stray
+        characters) finds nobody instead of being guessed at.
+        """
         text = reference.strip()
         async with self._uow(read_only=True) as uow:
-            if text.lstrip("-").isdigit():
+            if TELEGRAM_ID.fullmatch(text):
                 return await uow.users.get_by_telegram_id(int(text))
-            return await uow.users.get_by_username(text.removeprefix("@"))
+            name = text.removeprefix("@")
+            if USERNAME_PATTERN.fullmatch(name):
+                return await uow.users.get_by_username(name)
+        return None
 
     async def search_users(self, query: str | None, *, page: int, page_size: int) -> tuple[list[User], int]:
         async with self._uow(read_only=True) as uow:

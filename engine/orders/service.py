@@ -116,6 +116,11 @@ class OrderService:
         )
         return OrderPreview(draft=draft, report=report, account=account)
 
+    async def get_draft(self, user: User, draft_id: uuid.UUID) -> OrderDraft | None:
+        """Return the user's draft, or None when it does not exist or belongs to someone else."""
+        async with self._uow(read_only=True) as uow:
+            return await uow.drafts.get_for_user(user.id, draft_id)
+
     async def cancel_draft(self, user: User, draft_id: uuid.UUID) -> OrderDraft:
         """Close an OPEN draft without sending anything."""
         async with self._uow() as uow:

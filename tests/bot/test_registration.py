@@ -107,3 +107,42 @@ async def test_returning_user_is_welcomed_back_not_registered_twice(harness: Bot
 async def test_command_before_registration_asks_to_start(harness: BotHarness) -> None:
     replies = await harness.send(11, "/portfolio")
     assert "Send /start" in plain(texts(replies)[0])
+
+
+async def test_username_taken_during_the_flow_asks_only_for_a_new_name(harness: BotHarness) -> None:
+    started = await harness.send(20, "/start", username="racer")
+    await harness.press(20, button_data(started, "rp:HIGH:reg"), username="racer")
+    await register(harness, 21, username="racer")  # wins the race for the name
+
+    lost = await harness.press(20, "se", username="racer")
+    assert "USERNAME_TAKEN" in texts(lost)[0]
+    assert "Choose a username" in plain(texts(lost)[-1])
+
+    done = await harness.send(20, "racer_two", username="racer")
+    assert "You are registered, racer_two" in plain(texts(done)[-1])
+    user = await harness.services.users.get_by_telegram_id(20)
+    assert user is not None and user.risk_profile is RiskProfile.HIGH
+
+
+async def test_text_in_risk_step_shows_the_buttons_again(harness: BotHarness) -> None:
+    await harness.send(22, "/start", username="typer")
+    again = await harness.send(22, "medium please", username="typer")
+    assert "buttons" in plain(texts(again)[0])
+    assert button_data(again, "rp:MEDIUM:reg")
+
+
+async def test_forged_risk_profile_button_is_ignored(harness: BotHarness) -> None:
+    await harness.send(23, "/start", username="forger")
+    forged = await harness.press(23, "rp:GODMODE:reg", username="forger")
+    assert texts(forged) == []
+    assert await harness.services.users.get_by_telegram_id(23) is None
+
+
+async def test_command_mid_form_leaves_the_form(harness: BotHarness) -> None:
+    await register(harness, 24, username="leaver")
+    await harness.press(24, "st:email", username="leaver")
+    await harness.send(24, "/help", username="leaver")
+    typed = texts(await harness.send(24, "🟢 Buy", username="leaver"))
+    assert "Usage" in plain(typed[0])
+    not_email = texts(await harness.send(24, "hello@example.com", username="leaver"))
+    assert "did not understand" in plain(not_email[0])

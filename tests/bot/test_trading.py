@@ -6,6 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 
 from engine.common.clock import ManualClock
 from engine.orders.models import OrderStatus
@@ -19,6 +21,10 @@ async def paper_balances(harness: BotHarness, telegram_id: int) -> dict[str, Dec
     assert user is not None
     summary = await harness.services.portfolio.summary(user)
     return {h.asset: h.total for h in summary.accounts[0].holdings}
+
+
+def alerts(requests: list) -> list[str]:  # type: ignore[type-arg]
+    return [r.text for r in requests if isinstance(r, AnswerCallbackQuery) and r.show_alert]
 
 
 async def order_count(harness: BotHarness, telegram_id: int) -> int:
@@ -92,7 +98,8 @@ async def test_cancel_sends_nothing(harness: BotHarness) -> None:
     assert "Nothing was sent" in plain(texts(cancelled)[-1])
 
     late_confirm = await harness.press(USER, button_data(card, "od:ok:"))
-    assert "DRAFT_CLOSED" in texts(late_confirm)[-1]
+    assert alerts(late_confirm) == ["This order was cancelled. Nothing was sent."]
+    assert texts(late_confirm) == []
     assert await order_count(harness, USER) == 0
     assert await paper_balances(harness, USER) == {"USDT": Decimal("10000")}
 
@@ -113,7 +120,7 @@ async def test_expired_drafts_are_swept(harness: BotHarness, clock: ManualClock)
     clock.advance(timedelta(minutes=5).total_seconds())
     assert await harness.services.orders.expire_stale_drafts() == 1
     late = await harness.press(USER, button_data(card, "od:ok:"))
-    assert "DRAFT_CLOSED" in texts(late)[-1]
+    assert alerts(late) == ["This confirmation has expired and nothing was sent. Place the order again."]
 
 
 async def test_double_confirm_places_one_order(harness: BotHarness) -> None:
@@ -122,7 +129,8 @@ async def test_double_confirm_places_one_order(harness: BotHarness) -> None:
     confirm = button_data(card, "od:ok:")
     await harness.press(USER, confirm)
     second = await harness.press(USER, confirm)
-    assert "DRAFT_CLOSED" in texts(second)[-1]
+    assert alerts(second) == ["This order was already sent."]
+    assert texts(second) == []
     assert await order_count(harness, USER) == 1
 
 
@@ -172,3 +180,45 @@ async def test_wrong_argument_count_shows_usage(harness: BotHarness, command: st
     replies = texts(await harness.send(USER, command))
     assert "Usage" in plain(replies[0])
     assert await order_count(harness, USER) == 0
+
+
+async def test_refused_card_edit_still_reports_the_fill(harness: BotHarness) -> None:
+    await register(harness, USER)
+    card = await harness.send(USER, "/buy BTCUSDT 0.001")
+    edit_refused = TelegramBadRequest(
+        method=EditMessageText(text="x"), message="Bad Request: message to edit not found"
+    )
+    harness.session.faults.append((EditMessageText, edit_refused))
+
+    result = await harness.press(USER, button_data(card, "od:ok:"))
+    pushed = [r for r in result if isinstance(r, SendMessage) and r.chat_id == USER]
+    assert len(pushed) == 1
+    assert "Bought 0.001 BTC" in plain(pushed[0].text)
+    assert await order_count(harness, USER) == 1
+
+
+async def test_stale_callback_answer_does_not_stop_the_order(harness: BotHarness) -> None:
+    await register(harness, USER)
+    card = await harness.send(USER, "/buy BTCUSDT 0.001")
+    stale = TelegramBadRequest(
+        method=AnswerCallbackQuery(callback_query_id="1"),
+        message="Bad Request: query is too old and response timeout expired or query ID is invalid",
+    )
+    harness.session.faults.append((AnswerCallbackQuery, stale))
+
+    result = await harness.press(USER, button_data(card, "od:ok:"))
+    assert "Bought 0.001 BTC" in plain(texts(result)[-1])
+    assert await order_count(harness, USER) == 1
+
+
+async def test_short_flood_wait_is_retried_for_replies(harness: BotHarness) -> None:
+    await register(harness, USER)
+    flood = TelegramRetryAfter(
+        method=SendMessage(chat_id=USER, text="x"), message="Too Many Requests", retry_after=1
+    )
+    harness.session.faults.append((SendMessage, flood))
+
+    replies = await harness.send(USER, "/portfolio")
+    sent = [r for r in replies if isinstance(r, SendMessage)]
+    assert len(sent) == 2  # the refused attempt and the retry
+    assert "Portfolio" in plain(sent[-1].text)

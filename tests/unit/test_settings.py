@@ -86,3 +86,28 @@ def test_invalid_setting_exits_2_before_anything_starts(
     monkeypatch.setenv("ADMIN_IDS", "x")
     assert main(["db", "upgrade"]) == 2
     assert "ADMIN_IDS" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("DATABASE_URL", "sqlite+aiosqlite:////no/such/dir/p.db", "directory /no/such/dir does not exist"),
+        ("TELEGRAM_API_BASE", "http://127.0.0.1:99999", "with a host"),
+        ("TELEGRAM_API_BASE", "http://", "with a host"),
+        ("WEBHOOK_URL", "https://", "with a host"),
+    ],
+)
+def test_unusable_values_are_named(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert f"{name}: " in str(caught.value)
+    assert expected in str(caught.value)
+
+
+def test_env_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"LOG_LEVEL=INFO\nADMIN_IDS=\xff\n")
+    with pytest.raises(SettingsError, match=r"\.env: not UTF-8"):
+        load_settings()

@@ -12,7 +12,7 @@ from bot.callbacks import AuditPage
 from bot.commands import Audience, CommandSpec, register
 from bot.filters import IsAdmin
 from bot.formatting import esc, moment
-from bot.keyboards import pager
+from bot.keyboards import clamp_page, pager
 from bot.middlewares.access import ADMIN
 from bot.routing import RouterBlueprint
 from bot.services import Services
@@ -56,7 +56,7 @@ async def show_audit(message: Message, services: Services) -> None:
 @router.callback_query(AuditPage.filter(), flags={"access": ADMIN})
 async def audit_page(query: CallbackQuery, callback_data: AuditPage, services: Services) -> None:
     await query.answer()
-    text, markup = await _audit_page(services, max(callback_data.page, 0))
+    text, markup = await _audit_page(services, clamp_page(callback_data.page))
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
 
@@ -72,9 +72,37 @@ async def _audit_page(services: Services, page: int) -> tuple[str, InlineKeyboar
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=[navigation]) if navigation else None
 
 
+# Longer detail values (a suspension reason can be 500 characters) are cut so a
+# full page stays under Telegram's 4096-character limit.
+MAX_DETAIL_LENGTH = 60
+
+
 def _audit_line(entry: AuditEntry) -> str:
     when = moment(entry.created_at, "UTC", get_i18n().current_locale)
     target = f" → <code>{entry.target_telegram_id}</code>" if entry.target_telegram_id else ""
-    details = ", ".join(f"{esc(k)}={esc(v)}" for k, v in sorted(entry.details.items()) if v)
+    details = ", ".join(
+        f"{esc(key)}={esc(_shorten(str(value)))}" for key, value in sorted(entry.details.items()) if value
+    )
     suffix = f" ({details})" if details else ""
-    return f"{when}: <code>{entry.actor_telegram_id}</code> {esc(entry.action)}{target}{suffix}"
+    action = esc(audit_action_name(entry.action))
+    return f"{when}: <code>{entry.actor_telegram_id}</code> {action}{target}{suffix}"
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= MAX_DETAIL_LENGTH else text[: MAX_DETAIL_LENGTH - 1] + "…"
+
+
+def audit_action_name(action: str) -> str:
+    """Return the readable name of an audited action, or its code when it has none."""
+    names = {
+        "user.status.suspended": _("suspended a user"),
+        "user.status.active": _("reactivated a user"),
+        "user.status.closed": _("closed a user's account"),
+        "admin.users.search": _("listed users"),
+        "admin.user.view": _("viewed a user"),
+        "admin.stats.view": _("viewed statistics"),
+        "admin.audit.view": _("viewed the audit log"),
+        "analytics.scenario.add": _("added a stress scenario"),
+        "analytics.scenario.delete": _("deleted a stress scenario"),
+    }
+    return names.get(action, action)

@@ -16,7 +16,7 @@ from bot.commands import Audience, CommandSpec, register
 from bot.filters import IsAdmin
 from bot.formatting import esc, moment
 from bot.handlers.user.help import help_text
-from bot.keyboards import button, pager
+from bot.keyboards import button, clamp_page, pager
 from bot.middlewares.access import ADMIN
 from bot.notifier import Notifier
 from bot.routing import RouterBlueprint
@@ -73,7 +73,7 @@ async def list_users(message: Message, command: CommandObject, services: Service
 async def users_page(query: CallbackQuery, callback_data: UsersPage, services: Services) -> None:
     await query.answer()
     search = callback_data.query if _QUERY.fullmatch(callback_data.query or "x") else ""
-    text, markup = await _users_page(services, search, max(callback_data.page, 0), query.from_user.id)
+    text, markup = await _users_page(services, search, clamp_page(callback_data.page), query.from_user.id)
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
 
@@ -145,7 +145,7 @@ def _status_buttons(target: User) -> InlineKeyboardMarkup:
 @router.message(Command("suspend"), flags={"access": ADMIN})
 async def suspend(message: Message, command: CommandObject, services: Services, notifier: Notifier) -> None:
     parts = (command.args or "").split(maxsplit=1)
-    if not parts or not parts[0].lstrip("@").replace("_", "").isalnum():
+    if not parts:
         await message.answer(_("Usage: {usage}").format(usage="<code>/suspend ID [reason]</code>"))
         return
     reason = parts[1].strip()[:500] if len(parts) > 1 else None
@@ -165,8 +165,12 @@ async def activate(message: Message, command: CommandObject, services: Services,
 async def status_button(
     query: CallbackQuery, callback_data: UserStatusAction, services: Services, notifier: Notifier
 ) -> None:
+    actions = {"suspend": UserStatus.SUSPENDED, "activate": UserStatus.ACTIVE}
+    status = actions.get(callback_data.action)
+    if status is None:
+        await query.answer(_("This button is no longer active."))
+        return  # forged or outdated payload
     await query.answer()
-    status = UserStatus.SUSPENDED if callback_data.action == "suspend" else UserStatus.ACTIVE
     if isinstance(query.message, Message):
         await _change_status(
             query.message,

@@ -19,7 +19,7 @@ from bot.formatting import esc
 from bot.routing import RouterBlueprint
 from bot.services import Services
 from bot.texts import LANGUAGE_NAMES, risk_profile_name
-from engine.users.models import RiskProfile, User
+from engine.users.models import User
 
 router = RouterBlueprint(__name__)
 
@@ -97,7 +97,10 @@ async def choose_risk_profile(query: CallbackQuery, user: User) -> None:
 async def set_risk_profile(
     query: CallbackQuery, callback_data: RiskProfileChoice, user: User, services: Services
 ) -> None:
-    profile = RiskProfile(callback_data.profile)
+    profile = callback_data.risk_profile()
+    if profile is None:
+        await query.answer(_("This button is no longer active."))
+        return
     await services.users.update_profile(user.id, risk_profile=profile)
     await query.answer(_("Risk profile changed"))
     if isinstance(query.message, Message):

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from bot import keyboards
 from bot.callbacks import RiskProfileChoice, SkipEmail
 from bot.commands import CommandSpec, register
+from bot.error_texts import describe_error
 from bot.formatting import esc, money
 from bot.middlewares.access import PUBLIC
 from bot.routing import RouterBlueprint
@@ -100,7 +101,11 @@ async def receive_username(message: Message, state: FSMContext, services: Servic
         if not await services.users.is_username_free(username):
             raise ValidationError("USERNAME_TAKEN", value=username)
         await state.update_data(username=username)
-        await _ask_risk_profile(message, state)
+        if "email" in data:
+            # The name was taken at the last step; everything else is already answered.
+            await _complete(message, state, services, data["email"])
+        else:
+            await _ask_risk_profile(message, state)
 
 
 @router.callback_query(
@@ -110,7 +115,10 @@ async def receive_risk_profile(
     query: CallbackQuery, callback_data: RiskProfileChoice, state: FSMContext, i18n: I18n
 ) -> None:
     data = await state.get_data()
-    profile = RiskProfile(callback_data.profile)
+    profile = callback_data.risk_profile()
+    if profile is None:
+        await query.answer(_("This button is no longer active."))
+        return
     await state.update_data(risk_profile=profile.value)
     await state.set_state(RegistrationStates.email)
     with i18n.use_locale(data.get("language", i18n.default_locale)):
@@ -123,6 +131,15 @@ async def receive_risk_profile(
                 _("Send your email for reports and account notices, or press Skip."),
                 reply_markup=keyboards.skip_email(),
             )
+
+
+@router.message(RegistrationStates.risk_profile, flags={"access": PUBLIC})
+async def expect_risk_button(message: Message, state: FSMContext, i18n: I18n) -> None:
+    data = await state.get_data()
+    with i18n.use_locale(data.get("language", i18n.default_locale)):
+        await message.answer(
+            _("Choose your risk profile with the buttons:"), reply_markup=keyboards.risk_profiles("reg")
+        )
 
 
 @router.message(RegistrationStates.email, F.text, ~F.text.startswith("/"), flags={"access": PUBLIC})
@@ -150,18 +167,27 @@ async def _complete(
     email: str | None,
     telegram_id: int | None = None,
 ) -> None:
+    await state.update_data(email=email)
     data = await state.get_data()
     sender_id = telegram_id or (message.from_user.id if message.from_user else 0)
-    user, created = await services.users.register(
-        Registration(
-            telegram_id=sender_id,
-            username=data["username"],
-            first_name=data.get("first_name", ""),
-            language=data["language"],
-            risk_profile=RiskProfile(data.get("risk_profile", RiskProfile.MEDIUM.value)),
-            email=email,
+    try:
+        user, created = await services.users.register(
+            Registration(
+                telegram_id=sender_id,
+                username=data["username"],
+                first_name=data.get("first_name", ""),
+                language=data["language"],
+                risk_profile=RiskProfile(data.get("risk_profile", RiskProfile.MEDIUM.value)),
+                email=email,
+            )
         )
-    )
+    except ValidationError as error:
+        if error.code != "USERNAME_TAKEN":
+            raise
+        # Someone registered the same name since it was chosen: pick another, keep the rest.
+        await message.answer(describe_error(error, data["language"]))
+        await _ask_username(message, state)
+        return
     await state.clear()
     if not created:
         await message.answer(_("You are already registered."), reply_markup=keyboards.main_menu())

@@ -7,6 +7,7 @@ import logging
 import uuid
 
 from aiogram import F
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -19,12 +20,14 @@ from bot.commands import CommandSpec, register
 from bot.error_texts import describe_error
 from bot.filters import MenuButton
 from bot.i18n import localized
+from bot.notifier import Notifier
 from bot.routing import RouterBlueprint
 from bot.services import Services
 from bot.views.orders import draft_card, order_result
 from engine.common.money import parse_positive_decimal
-from engine.errors import NotFoundError, PatriotError
+from engine.errors import NotFoundError, PatriotError, ValidationError
 from engine.market.symbols import normalize_symbol
+from engine.orders.drafts import DraftStatus
 from engine.orders.models import OrderRequest, OrderSide, OrderType
 from engine.users.models import Permission, User
 
@@ -128,17 +131,55 @@ def _draft_id(callback_data: DraftAction) -> uuid.UUID:
 
 
 @router.callback_query(DraftAction.filter(F.action == "ok"), flags={"permission": Permission.TRADE})
-async def confirm(query: CallbackQuery, callback_data: DraftAction, user: User, services: Services) -> None:
+async def confirm(
+    query: CallbackQuery, callback_data: DraftAction, user: User, services: Services, notifier: Notifier
+) -> None:
+    draft_id = _draft_id(callback_data)
+    draft = await services.orders.get_draft(user, draft_id)
+    if draft is None:
+        raise NotFoundError("draft")
+    if draft.status is not DraftStatus.OPEN:
+        await query.answer(closed_draft_notice(draft.status), show_alert=True)
+        return  # a late or repeated press: the card already shows the outcome
+
     await query.answer(_("Sending…"))
-    if not isinstance(query.message, Message):
-        return  # the card is too old for Telegram to show; nothing to edit
     try:
-        draft_id = _draft_id(callback_data)
         order = await services.orders.confirm(user, draft_id)
-    except PatriotError as error:
-        await query.message.edit_text(describe_error(error, user.language))
+    except ValidationError as error:
+        if error.code == "DRAFT_CLOSED":
+            logger.info("Draft %s of user %s was confirmed by a concurrent press", draft_id, user.telegram_id)
+            return  # the press that won shows the result on the card
+        await show_outcome(query, user, notifier, describe_error(error, user.language))
         return
-    await query.message.edit_text(order_result(order, user.language))
+    except PatriotError as error:
+        await show_outcome(query, user, notifier, describe_error(error, user.language))
+        return
+    await show_outcome(query, user, notifier, order_result(order, user.language))
+
+
+def closed_draft_notice(status: DraftStatus) -> str:
+    if status is DraftStatus.CONFIRMED:
+        return _("This order was already sent.")
+    if status is DraftStatus.CANCELLED:
+        return _("This order was cancelled. Nothing was sent.")
+    return _("This confirmation has expired and nothing was sent. Place the order again.")
+
+
+async def show_outcome(query: CallbackQuery, user: User, notifier: Notifier, text: str) -> None:
+    """Put the outcome on the card; if Telegram refuses the edit, push it as a new message.
+
+    The order may already be filled at this point, so the user must learn the
+    result even when the card is gone or Telegram is flooding.
+    """
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_text(text)
+            return
+        except TelegramAPIError as exc:
+            logger.warning(
+                "Could not edit the card of user %s: %s; sending the outcome instead", user.telegram_id, exc
+            )
+    await notifier.send(user.telegram_id, text)
 
 
 @router.callback_query(DraftAction.filter(F.action == "no"))
