@@ -43,3 +43,21 @@ class AuditPage(CallbackData, prefix="aa"):
 class UserStatusAction(CallbackData, prefix="us"):
     action: str  # suspend, activate
     telegram_id: int
+
+
+class LinkExchangeChoice(CallbackData, prefix="lx"):
+    exchange: str  # BINANCE, BYBIT, OKX, MEXC
+
+
+class LinkStep(CallbackData, prefix="lk"):
+    action: str  # start, default_name, real, testnet, retry, rekey, cancel
+
+
+class AccountAction(CallbackData, prefix="ac"):
+    action: str  # open, rename, off, on, default, check, remove, remove_yes
+    account: str  # hex UUID
+
+
+class AccountsView(CallbackData, prefix="av"):
+    exchange: str  # ALL or an Exchange value
+    active: str  # all, on, off

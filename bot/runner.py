@@ -21,10 +21,13 @@ from bot.commands import publish_commands
 from bot.middlewares.inflight import InFlightTracker
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
+from engine.accounts.sealing import check_master_key
+from engine.errors import VaultError
 
 logger = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 8.0
+EXIT_CONFIG = 2
 WEBHOOK_PATH = "/telegram/webhook"
 
 
@@ -32,6 +35,12 @@ async def run(settings: Settings) -> int:
     services = build_services(settings)
     services.i18n.set_current(services.i18n)
     await start_services(services)
+    try:
+        await check_master_key(services.uow, services.vault)
+    except VaultError as exc:
+        logger.error("Refusing to start: %s", exc)
+        await close_services(services)
+        return EXIT_CONFIG
     bot = build_bot(settings)
     dispatcher = build_dispatcher(services, bot)
     scheduler = build_scheduler(services)

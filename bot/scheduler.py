@@ -25,4 +25,12 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
         seconds=DRAFT_SWEEP_SECONDS,
         id="expire_order_drafts",
     )
+    # Finds revoked or expired exchange keys between trades. A flagged account
+    # is skipped until its owner re-checks it.
+    scheduler.add_job(
+        services.key_monitor.check_all,
+        "interval",
+        minutes=services.settings.exchanges.key_check_interval_minutes,
+        id="check_exchange_keys",
+    )
     return scheduler
