@@ -20,9 +20,10 @@ from bot.handlers import conversation, errors, fallback
 from bot.handlers.admin import scenarios as admin_scenarios
 from bot.handlers.admin import stats as admin_stats
 from bot.handlers.admin import users as admin_users
-from bot.handlers.user import analytics, portfolio, settings, start, trading
+from bot.handlers.user import accounts, analytics, link, portfolio, settings, start, trading
 from bot.handlers.user import help as help_handlers
 from bot.i18n import UserLanguageMiddleware, create_i18n
+from bot.key_alerts import KeyAlerts
 from bot.logging_setup import redactor
 from bot.middlewares.access import AccessGate
 from bot.middlewares.context import UserContextLoader
@@ -32,6 +33,10 @@ from bot.middlewares.requests import ReplyRetryMiddleware
 from bot.notifier import Notifier
 from bot.services import Services
 from bot.settings import Settings
+from bot.views import accounts as account_views
+from engine.accounts.linking import LinkService
+from engine.accounts.monitor import KeyMonitor
+from engine.accounts.service import AccountService
 from engine.admin.service import AdminService
 from engine.analytics.bundle import AnalyticsServices
 from engine.analytics.limits import ProfileVarLimits
@@ -40,7 +45,12 @@ from engine.analytics.rebalance_service import RebalanceService
 from engine.analytics.risk_service import RiskService, market_clock
 from engine.analytics.scenarios import ScenarioService
 from engine.common.clock import Clock, SystemClock
+from engine.common.secrets import Secret
 from engine.events import EventBus
+from engine.exchanges.ccxt.client import CcxtClientFactory
+from engine.exchanges.ccxt.factory import LiveGatewayFactory
+from engine.exchanges.ccxt.keycheck import CcxtKeyChecker
+from engine.exchanges.ccxt.markets import MarketCatalog
 from engine.exchanges.paper.exchange import PaperConfig, PaperExchange
 from engine.exchanges.registry import GatewayRegistry
 from engine.market.history import DailyHistory
@@ -54,6 +64,7 @@ from engine.users.service import UserService
 from storage.db import Database
 from storage.migrate import upgrade_to_head
 from storage.uow import SqlUnitOfWorkFactory
+from storage.vault import KeyVault, load_master_keys
 
 logger = logging.getLogger(__name__)
 
@@ -66,11 +77,27 @@ def build_price_feed(settings: Settings, clock: Clock) -> PriceFeed:
     return ReplayPriceFeed(clock, speed=paper.replay_speed, anchor=paper.replay_anchor)
 
 
+def build_vault(settings: Settings) -> KeyVault:
+    """Build the key vault from MASTER_KEY or MASTER_KEY_FILE; raise MasterKeyError naming the fix."""
+    master_key = settings.vault.master_key
+    keys = load_master_keys(
+        Secret(master_key.get_secret_value()) if master_key is not None else None,
+        settings.vault.master_key_file,
+    )
+    for key in keys:
+        redactor.add_secret(key.reveal())
+    return KeyVault(keys)
+
+
 def build_services(
-    settings: Settings, clock: Clock | None = None, prices: PriceFeed | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    prices: PriceFeed | None = None,
+    vault: KeyVault | None = None,
 ) -> Services:
     """Wire storage, gateways and engine services; nothing touches the network yet."""
     clock = clock or SystemClock()
+    vault = vault or build_vault(settings)
     database = Database(settings.database.database_url, busy_timeout_ms=settings.database.db_busy_timeout_ms)
     uow = SqlUnitOfWorkFactory(database)
     bus = EventBus()
@@ -85,7 +112,16 @@ def build_services(
             taker_fee=settings.paper.taker_fee,
         ),
     )
-    gateways = GatewayRegistry(paper)
+
+    exchanges = settings.exchanges
+    clients = CcxtClientFactory(timeout_seconds=exchanges.timeout_seconds)
+    catalog = MarketCatalog(clock, timedelta(minutes=exchanges.markets_ttl_minutes))
+    live = LiveGatewayFactory(uow, vault, clients, catalog, bus, clock, register_secret=redactor.add_secret)
+    gateways = GatewayRegistry(paper, live_factory=live)
+    checker = CcxtKeyChecker(clients)
+    key_monitor = KeyMonitor(uow, vault, checker, clock, bus, gateways)
+    key_monitor.subscribe()
+
     orders = OrderService(
         uow,
         gateways,
@@ -111,6 +147,11 @@ def build_services(
         portfolio=portfolio,
         analytics=build_analytics(settings, uow, clock, prices, gateways, orders, portfolio, admin),
         i18n=create_i18n(),
+        vault=vault,
+        exchange_clients=clients,
+        accounts=AccountService(uow, clock, gateways),
+        account_links=LinkService(uow, vault, checker, clock),
+        key_monitor=key_monitor,
         admin_ids=frozenset(settings.telegram.admin_ids),
     )
 
@@ -198,6 +239,7 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
     dispatcher = Dispatcher(storage=storage or build_fsm_storage(services.settings))
     notifier = Notifier(bot, services.i18n, services.uow)
     notifier.subscribe(services.bus)
+    KeyAlerts(services, notifier).subscribe(services.bus)
     dispatcher["services"] = services
     dispatcher["notifier"] = notifier
     tracker = InFlightTracker()
@@ -222,6 +264,7 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
 
     filters.MENU_LABELS.clear()
     filters.MENU_LABELS.update(menu_labels(services.i18n))
+    account_views.SERVER_ADDRESSES[:] = services.settings.exchanges.ip_whitelist
 
     blueprints = [
         errors.router,
@@ -235,6 +278,8 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
         trading.router,
         portfolio.router,
         analytics.router,
+        accounts.router,
+        link.router,
         # Must stay last: it answers whatever no other router took.
         fallback.router,
     ]

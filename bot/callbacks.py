@@ -57,3 +57,19 @@ class UserStatusAction(CallbackData, prefix="us"):
 class RebalanceAction(CallbackData, prefix="rb"):
     action: str  # ok, no
     plan: str  # hex UUID
+class LinkExchangeChoice(CallbackData, prefix="lx"):
+    exchange: str  # BINANCE, BYBIT, OKX, MEXC
+
+
+class LinkStep(CallbackData, prefix="lk"):
+    action: str  # start, default_name, real, testnet, retry, rekey, cancel
+
+
+class AccountAction(CallbackData, prefix="ac"):
+    action: str  # open, rename, off, on, default, check, remove, remove_yes
+    account: str  # hex UUID
+
+
+class AccountsView(CallbackData, prefix="av"):
+    exchange: str  # ALL or an Exchange value
+    active: str  # all, on, off

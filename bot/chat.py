@@ -40,12 +40,14 @@ from bot.app import (
     bot_defaults,
     build_dispatcher,
     build_services,
+    build_vault,
     close_services,
     instrument_session,
     start_services,
 )
 from bot.local_session import BOT_USER, LocalSession
 from bot.settings import Settings
+from storage.vault import KeyVault
 
 CHAT_TOKEN = "123456:local-chat-session-token-not-secret"
 QUIT_WORDS = {":q", ":quit", "exit", "quit"}
@@ -145,7 +147,7 @@ async def run_chat(settings: Settings, args: argparse.Namespace) -> int:
         settings.database.database_url = args.database_url
     chat = TerminalChat(args)
     session = LocalSession(on_request=chat.print_request)
-    services = build_services(settings)
+    services = build_services(settings, vault=_chat_vault(settings))
     services.i18n.set_current(services.i18n)
     await start_services(services)
     bot = Bot(token=CHAT_TOKEN, session=instrument_session(session), default=bot_defaults())
@@ -156,6 +158,19 @@ async def run_chat(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await close_services(services)
     return 0
+
+
+def _chat_vault(settings: Settings) -> KeyVault:
+    """Return the configured vault, or one whose key lives in this process only, so chat runs anywhere."""
+    if settings.vault.master_key is not None or settings.vault.master_key_file is not None:
+        return build_vault(settings)
+    print(
+        "No MASTER_KEY is set, so this session encrypts API keys with a temporary key. "
+        "Accounts you link now cannot be read in a later session. "
+        "Run `patriot keys generate` and set MASTER_KEY to keep them.",
+        flush=True,
+    )
+    return KeyVault.with_ephemeral_key()
 
 
 async def _loop(chat: TerminalChat, dispatcher: Dispatcher, bot: Bot) -> None:

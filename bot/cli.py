@@ -1,4 +1,4 @@
-"""The ``patriot`` command line: run, chat, db upgrade."""
+"""The ``patriot`` command line: run, chat, db upgrade, keys generate and keys rotate."""
 
 from __future__ import annotations
 
@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply every pending migration")
+
+    keys = commands.add_parser("keys", help="the master key that encrypts exchange API keys")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    key_commands.add_parser("generate", help="print a new master key (set it as MASTER_KEY)")
+    key_commands.add_parser(
+        "rotate", help="re-encrypt every stored API key under the first key listed in MASTER_KEY"
+    )
     return parser
 
 
@@ -89,16 +96,33 @@ def main(argv: list[str] | None = None) -> int:
         return _run(settings)
     if args.command == "chat":
         from bot.chat import run_chat
+        from storage.vault import MasterKeyError
 
-        return asyncio.run(run_chat(settings, args))
+        try:
+            return asyncio.run(run_chat(settings, args))
+        except MasterKeyError as exc:
+            print(f"Invalid settings:\n  - {exc}", file=sys.stderr)
+            return EXIT_CONFIG
     if args.command == "db":
         return asyncio.run(_db_upgrade(settings))
+    if args.command == "keys":
+        from bot.keys_cli import generate, rotate
+
+        return generate() if args.keys_command == "generate" else rotate(settings)
     return EXIT_CONFIG
 
 
 def _run(settings: Settings) -> int:
     if settings.telegram.bot_token is None:
         print("Invalid settings:\n  - BOT_TOKEN: missing; get a token from @BotFather", file=sys.stderr)
+        return EXIT_CONFIG
+    from bot.app import build_vault
+    from storage.vault import MasterKeyError
+
+    try:
+        build_vault(settings)
+    except MasterKeyError as exc:
+        print(f"Invalid settings:\n  - {exc}", file=sys.stderr)
         return EXIT_CONFIG
     from bot.runner import run
 

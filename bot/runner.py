@@ -23,10 +23,13 @@ from bot.logging_setup import redactor
 from bot.middlewares.inflight import InFlightTracker
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
+from engine.accounts.sealing import check_master_key
+from engine.errors import VaultError
 
 logger = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 8.0
+EXIT_CONFIG = 2
 WEBHOOK_PATH = "/telegram/webhook"
 
 
@@ -41,6 +44,11 @@ async def run(settings: Settings) -> int:
 
     try:
         await start_services(services)
+        try:
+            await check_master_key(services.uow, services.vault)
+        except VaultError as exc:
+            logger.error("Refusing to start: %s", exc)
+            return EXIT_CONFIG
         dispatcher = build_dispatcher(services, bot)
         if stop.is_set():
             return 0

@@ -31,4 +31,12 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
         minutes=services.settings.analytics.snapshot_interval_minutes,
         id="equity_snapshots",
     )
+    # Finds revoked or expired exchange keys between trades. A flagged account
+    # is skipped until its owner re-checks it.
+    scheduler.add_job(
+        services.key_monitor.check_all,
+        "interval",
+        minutes=services.settings.exchanges.key_check_interval_minutes,
+        id="check_exchange_keys",
+    )
     return scheduler

@@ -7,10 +7,14 @@ from dataclasses import dataclass, field
 from aiogram.utils.i18n import I18n
 
 from bot.settings import Settings
+from engine.accounts.linking import LinkService
+from engine.accounts.monitor import KeyMonitor
+from engine.accounts.service import AccountService
 from engine.admin.service import AdminService
 from engine.analytics.bundle import AnalyticsServices
 from engine.common.clock import Clock
 from engine.events import EventBus
+from engine.exchanges.ccxt.client import CcxtClientFactory
 from engine.exchanges.paper.exchange import PaperExchange
 from engine.exchanges.registry import GatewayRegistry
 from engine.market.ports import PriceFeed
@@ -19,6 +23,7 @@ from engine.portfolio.service import PortfolioService
 from engine.users.service import UserService
 from storage.db import Database
 from storage.uow import SqlUnitOfWorkFactory
+from storage.vault import KeyVault
 
 
 @dataclass
@@ -37,4 +42,9 @@ class Services:
     portfolio: PortfolioService
     analytics: AnalyticsServices
     i18n: I18n
+    vault: KeyVault
+    exchange_clients: CcxtClientFactory
+    accounts: AccountService
+    account_links: LinkService
+    key_monitor: KeyMonitor
     admin_ids: frozenset[int] = field(default_factory=frozenset)

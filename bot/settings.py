@@ -8,6 +8,7 @@ what it expects, so start-up stops with a readable message.
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -18,6 +19,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
+
+from storage.vault import MasterKeyError, parse_master_keys
 
 ENV_FILE = ".env"
 
@@ -151,6 +154,63 @@ class StorageSettings(BaseSettings):
         return value
 
 
+class VaultSettings(BaseSettings):
+    """The master key that encrypts exchange API keys (see storage/vault.py)."""
+
+    model_config = _config()
+
+    master_key: SecretStr | None = Field(default=None, description="Fernet keys, newest first")
+    master_key_file: Path | None = None
+
+    @field_validator("master_key")
+    @classmethod
+    def _check_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            parse_master_keys(value.get_secret_value())
+        except MasterKeyError as exc:
+            raise ValueError(str(exc).removeprefix("MASTER_KEY: ")) from None
+        return value
+
+
+class ExchangeSettings(BaseSettings):
+    """Live exchange accounts: sessions, market cache, key checks."""
+
+    model_config = _config("EXCHANGE_")
+
+    # Public IP addresses of this server, shown to users for their keys' IP whitelist.
+    ip_whitelist: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    markets_ttl_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    key_check_interval_minutes: int = Field(default=60, ge=5, le=7 * 24 * 60)
+
+    @field_validator("ip_whitelist", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.replace(";", ",").replace(" ", ",").split(",") if part]
+        return value
+
+    @field_validator("ip_whitelist")
+    @classmethod
+    def _check_addresses(cls, value: list[str]) -> list[str]:
+        for address in value:
+            try:
+                ipaddress.ip_network(address, strict=False)
+            except ValueError:
+                raise ValueError(f"expected IP addresses separated by commas, got {address[:45]!r}") from None
+        return value
+
+
+def _vault_settings() -> VaultSettings:
+    return VaultSettings(_env_file=None)  # type: ignore[call-arg]
+
+
+def _exchange_settings() -> ExchangeSettings:
+    return ExchangeSettings(_env_file=None)  # type: ignore[call-arg]
+
+
 @dataclass(frozen=True)
 class Settings:
     telegram: TelegramSettings
@@ -159,8 +219,10 @@ class Settings:
     trading: TradingSettings
     logging: LoggingSettings
     storage: StorageSettings
-    # Defaulted so code that builds Settings by hand (tests) need not list it.
+    # Defaulted so code that builds Settings by hand (tests) need not list them.
     analytics: AnalyticsSettings = field(default_factory=lambda: AnalyticsSettings(_env_file=None))
+    vault: VaultSettings = field(default_factory=_vault_settings)
+    exchanges: ExchangeSettings = field(default_factory=_exchange_settings)
 
 
 class SettingsError(Exception):
@@ -177,6 +239,8 @@ def load_settings(env_file: Path | None = None) -> Settings:
         "logging": (LoggingSettings, ""),
         "storage": (StorageSettings, ""),
         "analytics": (AnalyticsSettings, "ANALYTICS_"),
+        "vault": (VaultSettings, ""),
+        "exchanges": (ExchangeSettings, "EXCHANGE_"),
     }
     values: dict[str, BaseSettings] = {}
     problems: list[str] = []

@@ -104,6 +104,11 @@ class TemporaryExchangeError(ExchangeError):
 
     code = "EXCHANGE_UNAVAILABLE"
 
+    def __init__(self, message: str = "", *, reason: str = "", **fields: Any) -> None:
+        super().__init__(message, **fields)
+        # What failed, for logs and metrics: TIMEOUT, RATE_LIMITED, NETWORK_ERROR, ...
+        self.reason = reason
+
 
 class PermanentExchangeError(ExchangeError):
     """Authentication, permission, funds or invalid-order errors: retrying will not help."""
@@ -113,3 +118,13 @@ class PermanentExchangeError(ExchangeError):
     def __init__(self, message: str = "", *, reason: str = "", **fields: Any) -> None:
         super().__init__(message, **fields)
         self.reason = reason or message
+
+
+class VaultError(PatriotError):
+    """A stored secret cannot be decrypted: no configured master key opens it.
+
+    The message names what to do (restore the previous MASTER_KEY, listing it
+    after the new one) and never contains the key or the secret.
+    """
+
+    code = "VAULT_LOCKED"

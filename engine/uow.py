@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
-from engine.accounts.ports import AccountRepository
+from engine.accounts.ports import AccountRepository, CredentialRepository
 from engine.admin.ports import AuditRepository
 from engine.analytics.ports import AnalyticsRepository
 from engine.exchanges.paper.ledger import PaperLedger
@@ -23,6 +23,7 @@ class UnitOfWork(Protocol):
 
     users: UserRepository
     accounts: AccountRepository
+    credentials: CredentialRepository
     orders: OrderRepository
     drafts: OrderDraftRepository
     audit: AuditRepository

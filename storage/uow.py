@@ -8,6 +8,7 @@ from typing import Self
 
 from storage.db import Database
 from storage.repositories.analytics import SqlAnalyticsRepository
+from storage.repositories.credentials import SqlCredentialRepository
 from storage.repositories.orders import SqlOrderDraftRepository, SqlOrderRepository
 from storage.repositories.paper import SqlPaperLedger
 from storage.repositories.portfolio import SqlPortfolioRepository
@@ -44,6 +45,7 @@ class SqlUnitOfWork:
 
         self.users = SqlUserRepository(self.session)
         self.accounts = SqlAccountRepository(self.session)
+        self.credentials = SqlCredentialRepository(self.session)
         self.orders = SqlOrderRepository(self.session)
         self.drafts = SqlOrderDraftRepository(self.session)
         self.audit = SqlAuditRepository(self.session)

@@ -20,6 +20,7 @@ from bot.settings import (
     StorageSettings,
     TelegramSettings,
     TradingSettings,
+    VaultSettings,
 )
 from engine.common.clock import ManualClock
 from storage.db import Database
@@ -28,6 +29,8 @@ from tests.harness import BotHarness
 
 ADMIN_ID = 900_001
 TEST_TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
+# A fixed Fernet key for tests only; production keys come from `patriot keys generate`.
+TEST_MASTER_KEY = "bXdL6wOYo9pS8cI3kK1bqVn6Yt8xJrQp0aZfUe2HcM4="
 # 2026-01-01 00:00 UTC is the default replay anchor: replay time starts at the
 # first recorded candle, 2022-01-06 00:00 UTC, BTC/USDT open 43451.14.
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -41,6 +44,7 @@ def make_settings(tmp_path: Path, **paper: object) -> Settings:
         trading=TradingSettings(_env_file=None),
         logging=LoggingSettings(_env_file=None),
         storage=StorageSettings(_env_file=None),
+        vault=VaultSettings(_env_file=None, master_key=TEST_MASTER_KEY),
     )
 
 

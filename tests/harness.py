@@ -27,6 +27,7 @@ class BotHarness:
         self.dispatcher = build_dispatcher(services, self.bot)
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
+        self.last_message_id = 0  # id of the last message fed by ``send``
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
@@ -52,6 +53,7 @@ class BotHarness:
             from_user=self.telegram_user(user_id, **profile),
             text=text,
         )
+        self.last_message_id = message.message_id
         await self.dispatcher.feed_update(self.bot, Update(update_id=next(self._update_ids), message=message))
         return self.session.requests[start:]
 

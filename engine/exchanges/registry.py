@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -48,9 +49,10 @@ class GatewayRegistry:
             await gateway.close()
 
     async def close(self) -> None:
-        for account_id, gateway in list(self._gateways.items()):
-            try:
-                await gateway.close()
-            except Exception:
-                logger.exception("Closing the gateway of account %s failed", account_id)
+        """Close every session at once: ccxt waits a quarter second per closed session."""
+        gateways = list(self._gateways.items())
         self._gateways.clear()
+        results = await asyncio.gather(*(gateway.close() for _, gateway in gateways), return_exceptions=True)
+        for (account_id, _), result in zip(gateways, results, strict=True):
+            if isinstance(result, Exception):
+                logger.error("Closing the gateway of account %s failed", account_id, exc_info=result)

@@ -45,6 +45,14 @@ class AccountRow(Base):
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # KeyStatus: NONE (PAPER), VALID, INVALID (skipped by jobs until re-checked).
+    key_status: Mapped[str] = mapped_column(String(16), default="NONE", server_default="NONE")
+    key_problem: Mapped[str | None] = mapped_column(String(32))
+    key_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    key_hint: Mapped[str | None] = mapped_column(String(16))
+    can_withdraw: Mapped[bool | None] = mapped_column(Boolean)
+    # Set when the user removes the account: its keys are erased, its orders stay.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditRow(Base):

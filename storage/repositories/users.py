@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.accounts.models import Account, Exchange
+from engine.accounts.models import Account, Exchange, KeyStatus
 from engine.admin.audit import AuditEntry
 from engine.users.models import Permission, RiskProfile, User, UserStatus
 from storage.models import AccountRow, AuditRow, UserRow
@@ -113,7 +113,27 @@ def _account_from_row(row: AccountRow) -> Account:
         is_default=row.is_default,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        key_status=KeyStatus(row.key_status),
+        key_problem=row.key_problem,
+        key_checked_at=row.key_checked_at,
+        key_hint=row.key_hint,
+        can_withdraw=row.can_withdraw,
+        removed_at=row.removed_at,
     )
+
+
+def _fill_account_row(row: AccountRow, account: Account) -> None:
+    row.name = account.name
+    row.is_testnet = account.is_testnet
+    row.is_active = account.is_active
+    row.is_default = account.is_default
+    row.updated_at = account.updated_at
+    row.key_status = account.key_status.value
+    row.key_problem = account.key_problem
+    row.key_checked_at = account.key_checked_at
+    row.key_hint = account.key_hint
+    row.can_withdraw = account.can_withdraw
+    row.removed_at = account.removed_at
 
 
 class SqlAccountRepository:
@@ -121,52 +141,69 @@ class SqlAccountRepository:
         self._session = session
 
     async def add(self, account: Account) -> None:
-        self._session.add(
-            AccountRow(
-                id=account.id,
-                user_id=account.user_id,
-                exchange=account.exchange.value,
-                name=account.name,
-                is_testnet=account.is_testnet,
-                is_active=account.is_active,
-                is_default=account.is_default,
-                created_at=account.created_at,
-                updated_at=account.updated_at,
-            )
+        row = AccountRow(
+            id=account.id,
+            user_id=account.user_id,
+            exchange=account.exchange.value,
+            created_at=account.created_at,
         )
+        _fill_account_row(row, account)
+        self._session.add(row)
         await self._session.flush()
 
     async def update(self, account: Account) -> None:
         row = await self._session.get(AccountRow, account.id)
         if row is None:
             raise LookupError(f"account {account.id} does not exist")
-        row.name = account.name
-        row.is_testnet = account.is_testnet
-        row.is_active = account.is_active
-        row.is_default = account.is_default
-        row.updated_at = account.updated_at
+        _fill_account_row(row, account)
         await self._session.flush()
+
+    async def get(self, account_id: uuid.UUID) -> Account | None:
+        row = await self._session.get(AccountRow, account_id)
+        return _account_from_row(row) if row else None
 
     async def get_for_user(self, user_id: uuid.UUID, account_id: uuid.UUID) -> Account | None:
         row = await self._session.scalar(
-            select(AccountRow).where(AccountRow.id == account_id, AccountRow.user_id == user_id)
+            select(AccountRow).where(
+                AccountRow.id == account_id,
+                AccountRow.user_id == user_id,
+                AccountRow.removed_at.is_(None),
+            )
         )
         return _account_from_row(row) if row else None
 
     async def list_for_user(self, user_id: uuid.UUID) -> list[Account]:
         rows = await self._session.scalars(
-            select(AccountRow).where(AccountRow.user_id == user_id).order_by(AccountRow.created_at)
+            select(AccountRow)
+            .where(AccountRow.user_id == user_id, AccountRow.removed_at.is_(None))
+            .order_by(AccountRow.created_at)
         )
         return [_account_from_row(row) for row in rows]
 
     async def get_default(self, user_id: uuid.UUID) -> Account | None:
         row = await self._session.scalar(
             select(AccountRow)
-            .where(AccountRow.user_id == user_id, AccountRow.is_active.is_(True))
+            .where(
+                AccountRow.user_id == user_id,
+                AccountRow.is_active.is_(True),
+                AccountRow.removed_at.is_(None),
+            )
             .order_by(AccountRow.is_default.desc(), AccountRow.created_at)
             .limit(1)
         )
         return _account_from_row(row) if row else None
+
+    async def list_live(self) -> list[Account]:
+        rows = await self._session.scalars(
+            select(AccountRow)
+            .where(
+                AccountRow.exchange != Exchange.PAPER.value,
+                AccountRow.is_active.is_(True),
+                AccountRow.removed_at.is_(None),
+            )
+            .order_by(AccountRow.created_at)
+        )
+        return [_account_from_row(row) for row in rows]
 
 
 class SqlAuditRepository:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TEST_MASTER_KEY
 from tests.fakes.telegram_server import FakeTelegramServer
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -35,6 +36,7 @@ class BotProcess:
         environment.update(
             {
                 "BOT_TOKEN": TOKEN,
+                "MASTER_KEY": TEST_MASTER_KEY,
                 "TELEGRAM_API_BASE": api_base,
                 "ADMIN_IDS": str(ADMIN_ID),
                 "DATABASE_URL": f"sqlite+aiosqlite:///{self.database}",

@@ -1,0 +1,1 @@
+"""Gateways to Binance, Bybit, OKX and MEXC through ccxt's asyncio API."""
