@@ -19,7 +19,7 @@ class SkipEmail(CallbackData, prefix="se"):
 
 
 class SettingsAction(CallbackData, prefix="st"):
-    action: str  # language, risk, email, email_clear, timezone
+    action: str  # language, risk, email, email_clear, timezone, limits
 
 
 class LanguageChoice(CallbackData, prefix="lg"):
@@ -43,3 +43,13 @@ class AuditPage(CallbackData, prefix="aa"):
 class UserStatusAction(CallbackData, prefix="us"):
     action: str  # suspend, activate
     telegram_id: int
+
+
+class AlertAction(CallbackData, prefix="al"):
+    action: str  # sev (toggle a severity), quiet, report_on, report_off, report_time
+    value: str = ""  # the severity for sev
+
+
+class RiskLimitAction(CallbackData, prefix="rl"):
+    action: str  # edit, reset
+    limit: str = ""  # a LimitName value for edit

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from aiogram.utils.i18n import I18n
 
+from bot.broadcast import Broadcaster
+from bot.notifier import Notifier
 from bot.settings import Settings
 from engine.admin.service import AdminService
 from engine.common.clock import Clock
@@ -13,8 +15,13 @@ from engine.events import EventBus
 from engine.exchanges.paper.exchange import PaperExchange
 from engine.exchanges.registry import GatewayRegistry
 from engine.market.ports import PriceFeed
+from engine.notifications.outbox import Outbox
+from engine.notifications.reachability import Reachability
 from engine.orders.service import OrderService
 from engine.portfolio.service import PortfolioService
+from engine.risk.reports import DailyReporter
+from engine.risk.scan import RiskScanner
+from engine.risk.service import RiskService
 from engine.users.service import UserService
 from storage.db import Database
 from storage.uow import SqlUnitOfWorkFactory
@@ -34,5 +41,12 @@ class Services:
     admin: AdminService
     orders: OrderService
     portfolio: PortfolioService
+    risk: RiskService
+    risk_scanner: RiskScanner
+    daily_reports: DailyReporter
+    outbox: Outbox
+    reachability: Reachability
+    notifier: Notifier
+    broadcaster: Broadcaster
     i18n: I18n
     admin_ids: frozenset[int] = field(default_factory=frozenset)

@@ -8,7 +8,9 @@ from typing import Protocol, Self
 from engine.accounts.ports import AccountRepository
 from engine.admin.ports import AuditRepository
 from engine.exchanges.paper.ledger import PaperLedger
+from engine.notifications.ports import OutboxRepository
 from engine.orders.ports import OrderDraftRepository, OrderRepository
+from engine.risk.ports import RiskRepository
 from engine.users.ports import UserRepository
 
 
@@ -25,6 +27,8 @@ class UnitOfWork(Protocol):
     drafts: OrderDraftRepository
     audit: AuditRepository
     paper: PaperLedger
+    risk: RiskRepository
+    outbox: OutboxRepository
 
     async def __aenter__(self) -> Self: ...
 

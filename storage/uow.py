@@ -8,7 +8,9 @@ from typing import Self
 
 from storage.db import Database
 from storage.repositories.orders import SqlOrderDraftRepository, SqlOrderRepository
+from storage.repositories.outbox import SqlOutboxRepository
 from storage.repositories.paper import SqlPaperLedger
+from storage.repositories.risk import SqlRiskRepository
 from storage.repositories.users import SqlAccountRepository, SqlAuditRepository, SqlUserRepository
 
 # Set while the current task holds the SQLite write lock: a nested write unit
@@ -46,6 +48,8 @@ class SqlUnitOfWork:
         self.drafts = SqlOrderDraftRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
         self.paper = SqlPaperLedger(self.session)
+        self.risk = SqlRiskRepository(self.session)
+        self.outbox = SqlOutboxRepository(self.session)
         return self
 
     async def __aexit__(

@@ -2,18 +2,36 @@
 
 from storage.models.base import Base
 from storage.models.orders import FillRow, OrderDraftRow, OrderRow
+from storage.models.outbox import BroadcastRow, OutboxRow, UnreachableChatRow
 from storage.models.paper import PaperBalanceRow, PaperOrderRow, PaperTradeRow
+from storage.models.risk import (
+    AlertSettingsRow,
+    AlertStateRow,
+    EquityMarkRow,
+    ProfileLimitsRow,
+    RiskAlertRow,
+    UserLimitsRow,
+)
 from storage.models.users import AccountRow, AuditRow, UserRow
 
 __all__ = [
     "AccountRow",
+    "AlertSettingsRow",
+    "AlertStateRow",
     "AuditRow",
     "Base",
+    "BroadcastRow",
+    "EquityMarkRow",
     "FillRow",
     "OrderDraftRow",
     "OrderRow",
+    "OutboxRow",
     "PaperBalanceRow",
     "PaperOrderRow",
     "PaperTradeRow",
+    "ProfileLimitsRow",
+    "RiskAlertRow",
+    "UnreachableChatRow",
+    "UserLimitsRow",
     "UserRow",
 ]
