@@ -1,12 +1,13 @@
 """The one task that delivers the outbox, within Telegram's flood limits.
 
 Delivery guarantee: a message is marked SENDING in the table before it is
-handed to the messenger and SENT as soon as the answer arrives. After a crash,
-``start`` puts SENDING messages back to PENDING, so they are sent again: those
-messages, and only those, may arrive twice. There is at most one of them per
-chat, because a chat gets its next message only after the previous answer, and
-at most ``max_in_flight`` in all. Every other message is delivered once, or
-ends FAILED or SKIPPED with its reason.
+handed to the messenger, and SENT in the next write after its answer (the
+next claim, at most one send interval later). After a crash, ``start`` puts
+SENDING messages back to PENDING, so they are sent again. Only a message in
+flight at the crash, one handed to Telegram whose answer was not yet written,
+may arrive twice; there is at most one per chat (a chat gets its next message
+only after the previous answer) and at most ``max_in_flight`` in all. Every
+other message is delivered once, or ends FAILED or SKIPPED with its reason.
 
 Outcomes of a send:
 - RetryAfter pauses that chat for the time Telegram asks; when
@@ -83,6 +84,7 @@ class OutboxDispatcher:
         self._watermark = 0
         self._floods: deque[tuple[float, int]] = deque()
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._answered: list[int] = []  # sent messages whose SENT mark is not written yet
         self._started = False
         self.sent_count = 0
 
@@ -131,6 +133,7 @@ class OutboxDispatcher:
         finally:
             if self._in_flight:
                 await asyncio.gather(*self._in_flight, return_exceptions=True)
+            await self._write_claims([])
             logger.info("Outbox delivery stopped; %d messages sent", self.sent_count)
 
     async def drain(self) -> int:
@@ -146,9 +149,10 @@ class OutboxDispatcher:
             now = self._monotonic()
             message, _wait = schedule.next(now)
             if message is None:
+                await self._write_claims([])
                 return self.sent_count - sent_before
             schedule.start(message, now)
-            await self._claim(message)
+            await self._write_claims([message])
             await self._deliver(message, schedule)
 
     # -- loading -------------------------------------------------------------------
@@ -194,24 +198,44 @@ class OutboxDispatcher:
     # -- one send ------------------------------------------------------------------
 
     async def _send_next(self) -> float | None:
+        """Start every message whose turn has come; return how long to wait when none has."""
         if len(self._in_flight) >= self.config.max_in_flight:
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
             return 0.0
         now = self._monotonic()
-        message, wait = self._schedule.next(now)
-        if message is None:
+        batch: list[QueuedMessage] = []
+        wait: float | None = 0.0
+        while len(self._in_flight) + len(batch) < self.config.max_in_flight:
+            message, wait = self._schedule.next(now)
+            if message is None:
+                break
+            self._schedule.start(message, now)
+            batch.append(message)
+        if not batch:
+            if self._answered:
+                await self._write_claims([])
             return wait
-        self._schedule.start(message, now)
-        await self._claim(message)
-        task = asyncio.create_task(self._deliver(message, self._schedule))
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
+        await self._write_claims(batch)
+        for message in batch:
+            task = asyncio.create_task(self._deliver(message, self._schedule))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
         return 0.0
 
-    async def _claim(self, message: QueuedMessage) -> None:
-        async with self._uow() as uow:
-            await uow.outbox.mark_sending(message.id, self._clock.now())
-            await uow.commit()
+    async def _write_claims(self, batch: list[QueuedMessage]) -> None:
+        """Mark the batch SENDING and the messages answered since the last write SENT, in one transaction."""
+        answered, self._answered = self._answered, []
+        if not batch and not answered:
+            return
+        now = self._clock.now()
+        try:
+            async with self._uow() as uow:
+                await uow.outbox.mark_sent(answered, now)
+                await uow.outbox.mark_sending([message.id for message in batch], now)
+                await uow.commit()
+        except BaseException:
+            self._answered = answered + self._answered
+            raise
 
     async def _deliver(self, message: QueuedMessage, schedule: DeliverySchedule) -> None:
         try:
@@ -235,16 +259,14 @@ class OutboxDispatcher:
     async def _finish(
         self, message: QueuedMessage, schedule: DeliverySchedule, status: DeliveryStatus, reason: str
     ) -> None:
-        async with self._uow() as uow:
-            if status is DeliveryStatus.SENT:
-                await uow.outbox.mark_sent(message.id, self._clock.now())
-            else:
-                await uow.outbox.mark_final(message.id, status.value, reason[:500], self._clock.now())
-            await uow.commit()
         if status is DeliveryStatus.SENT:
+            self._answered.append(message.id)  # written with the next claim
             self.sent_count += 1
         else:
             logger.warning("Outbox message %s to chat %s %s: %s", message.id, message.chat_id, status, reason)
+            async with self._uow() as uow:
+                await uow.outbox.mark_final(message.id, status.value, reason[:500], self._clock.now())
+                await uow.commit()
         schedule.finish(message, self._monotonic())
 
     async def _on_flood(self, message: QueuedMessage, schedule: DeliverySchedule, seconds: float) -> None:
@@ -295,7 +317,7 @@ class OutboxDispatcher:
             return
         delay = min(self.config.retry_base_seconds * 2 ** (attempts - 1), self.config.retry_max_seconds)
         logger.warning(
-            "Outbox message %s to chat %s failed (%s); attempt %d of %d in %.0f s",
+            "Outbox message %s to chat %s failed (%s); attempt %d of %d in %.1f s",
             message.id,
             message.chat_id,
             reason,

@@ -12,6 +12,8 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
+CATCH_UP_SECONDS = 0.05
+
 
 @dataclass
 class QueuedMessage:
@@ -28,6 +30,8 @@ class DeliverySchedule:
         if rate_per_second <= 0:
             raise ValueError(f"rate_per_second must be positive, got {rate_per_second}")
         self.spacing = 1.0 / rate_per_second
+        # A loop that fell behind may catch up this far, so a slow step does not lower the rate.
+        self.catch_up = max(self.spacing, CATCH_UP_SECONDS)
         self.chat_interval = chat_interval
         self._messages: dict[int, QueuedMessage] = {}
         self._queues: dict[int, list[tuple[int, int]]] = {}  # chat -> heap of (-priority, id)
@@ -82,7 +86,7 @@ class DeliverySchedule:
         self._busy.add(message.chat_id)
         self._bump(message.chat_id)
         # Keep the cadence while sends follow each other; after a pause start a new one.
-        on_cadence = now - self._next_slot < self.spacing
+        on_cadence = now - self._next_slot < self.catch_up
         self._next_slot = (self._next_slot if on_cadence else now) + self.spacing
 
     def finish(self, message: QueuedMessage, now: float, *, retry_at: float | None = None) -> None:

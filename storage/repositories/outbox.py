@@ -53,11 +53,17 @@ class SqlOutboxRepository:
             loaded.append((_message_from_row(row), active))
         return loaded
 
-    async def mark_sending(self, message_id: int, at: datetime) -> None:
-        await self._set(message_id, status=_SENDING, claimed_at=at)
+    async def mark_sending(self, message_ids: Sequence[int], at: datetime) -> None:
+        if message_ids:
+            await self._session.execute(
+                update(OutboxRow).where(OutboxRow.id.in_(message_ids)).values(status=_SENDING, claimed_at=at)
+            )
 
-    async def mark_sent(self, message_id: int, at: datetime) -> None:
-        await self._set(message_id, status=_SENT, finished_at=at, error=None)
+    async def mark_sent(self, message_ids: Sequence[int], at: datetime) -> None:
+        if message_ids:
+            await self._session.execute(
+                update(OutboxRow).where(OutboxRow.id.in_(message_ids)).values(status=_SENT, finished_at=at, error=None)
+            )
 
     async def mark_retry(self, message_id: int, *, attempts: int, not_before: datetime, error: str) -> None:
         await self._set(message_id, status=_PENDING, attempts=attempts, not_before=not_before, error=error)
