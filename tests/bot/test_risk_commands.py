@@ -163,6 +163,7 @@ async def test_blocked_user_is_reachable_again_after_writing(harness: BotHarness
     await register(harness, USER)
     await harness.services.reachability.mark_unreachable(USER, "Forbidden: bot was blocked by the user")
     await harness.services.notifier.send(USER, "while blocked")
+    assert await harness.delivery.drain() == 0
     assert harness.services.reachability.is_unreachable(USER)
 
     replies = await harness.send(USER, "/help")
