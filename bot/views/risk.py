@@ -32,7 +32,7 @@ def limit_label(name: LimitName) -> str:
 
 
 def limit_value(name: LimitName, value: Decimal, locale: str) -> str:
-    """A leverage as a multiple (``3×``), every other limit as a percentage of equity."""
+    """Format a leverage as a multiple (``3×``) and every other limit as a percentage of equity."""
     if value.is_infinite():
         return "∞"
     if name.is_multiple:
@@ -72,7 +72,7 @@ ALERT_LIMITS = {
 def alert_condition(
     alert_type: AlertType, value: Decimal, limit: Decimal, symbol: str | None, locale: str
 ) -> str:
-    """One sentence: the measured value against the limit."""
+    """Describe in one sentence the measured value against the limit."""
     name = ALERT_LIMITS[alert_type]
     figures = {"value": limit_value(name, value, locale), "limit": limit_value(name, limit, locale)}
     if alert_type is AlertType.DRAWDOWN_LIMIT:
@@ -89,7 +89,7 @@ def alert_condition(
 
 
 def alert_text(user: User, change: AlertChange) -> str:
-    """The push for a raised, worsened or cleared alert, in the current locale."""
+    """Render the push for a raised, worsened or cleared alert in the current locale."""
     locale = user.language
     kind = alert_type_name(change.type)
     if change.kind is AlertKind.CLEARED:

@@ -10,9 +10,11 @@ highest-priority ready head, and starts are spaced ``1 / rate`` apart.
 from __future__ import annotations
 
 import heapq
+import math
+from collections import deque
 from dataclasses import dataclass
 
-CATCH_UP_SECONDS = 0.05
+CATCH_UP_SECONDS = 0.2
 
 
 @dataclass
@@ -31,7 +33,9 @@ class DeliverySchedule:
             raise ValueError(f"rate_per_second must be positive, got {rate_per_second}")
         self.spacing = 1.0 / rate_per_second
         # A loop that fell behind may catch up this far, so a slow step does not lower the rate.
+        # The one-second window below still caps any second at ``rate_per_second`` starts.
         self.catch_up = max(self.spacing, CATCH_UP_SECONDS)
+        self._recent_starts: deque[float] = deque(maxlen=max(1, math.floor(rate_per_second)))
         self.chat_interval = chat_interval
         self._messages: dict[int, QueuedMessage] = {}
         self._queues: dict[int, list[tuple[int, int]]] = {}  # chat -> heap of (-priority, id)
@@ -69,7 +73,7 @@ class DeliverySchedule:
         if not self._ready:
             return None, self._time_to_next_waiting(now)
 
-        gate = max(self._next_slot, self._paused_until)
+        gate = max(self._next_slot, self._paused_until, self._window_gate())
         if gate > now:
             return None, gate - now
         _priority, message_id, _chat, _version = self._ready[0]
@@ -85,6 +89,7 @@ class DeliverySchedule:
             del self._queues[message.chat_id]
         self._busy.add(message.chat_id)
         self._bump(message.chat_id)
+        self._recent_starts.append(now)
         # Keep the cadence while sends follow each other; after a pause start a new one.
         on_cadence = now - self._next_slot < self.catch_up
         self._next_slot = (self._next_slot if on_cadence else now) + self.spacing
@@ -118,6 +123,12 @@ class DeliverySchedule:
         return ids
 
     # -- internals -------------------------------------------------------------
+
+    def _window_gate(self) -> float:
+        """When the oldest of the last ``rate`` starts leaves the one-second window."""
+        if len(self._recent_starts) < (self._recent_starts.maxlen or 1):
+            return 0.0
+        return self._recent_starts[0] + 1.0
 
     def _bump(self, chat: int) -> int:
         version = self._version.get(chat, 0) + 1

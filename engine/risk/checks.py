@@ -61,7 +61,7 @@ class RiskLimitCheck:
 
 
 def risk_checks(assessor: RiskAssessor) -> list[PreTradeCheck]:
-    """The risk checks in the order the confirmation card lists them."""
+    """Build the risk checks in the order the confirmation card lists them."""
     return [
         RiskLimitCheck("order_size", LimitName.MAX_ORDER, POSITION_SIZE_LIMIT_EXCEEDED, assessor),
         RiskLimitCheck("position_size", LimitName.MAX_POSITION, POSITION_SIZE_LIMIT_EXCEEDED, assessor),

@@ -63,7 +63,7 @@ class RiskLimits:
         return replace(self, **{name.value: value})
 
     def tightened_by(self, personal: PersonalLimits | None) -> RiskLimits:
-        """Each limit is the stricter of this one and the user's own, so a user can never loosen it."""
+        """Take the stricter of this and the user's own value of each limit, so a user never loosens one."""
         if personal is None:
             return self
         values = {}
@@ -157,5 +157,5 @@ def limit_range(name: LimitName) -> dict[str, Decimal]:
 def resolve_limits(
     profile: RiskProfile, stored: dict[RiskProfile, RiskLimits], personal: PersonalLimits | None
 ) -> RiskLimits:
-    """The limits in force: the profile's (as an admin set them, or the defaults), tightened by the user."""
+    """Return the limits in force: the profile's (set by an admin, or the defaults) tightened by the user."""
     return stored.get(profile, DEFAULT_LIMITS[profile]).tightened_by(personal)

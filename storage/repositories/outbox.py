@@ -62,7 +62,9 @@ class SqlOutboxRepository:
     async def mark_sent(self, message_ids: Sequence[int], at: datetime) -> None:
         if message_ids:
             await self._session.execute(
-                update(OutboxRow).where(OutboxRow.id.in_(message_ids)).values(status=_SENT, finished_at=at, error=None)
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(message_ids))
+                .values(status=_SENT, finished_at=at, error=None)
             )
 
     async def mark_retry(self, message_id: int, *, attempts: int, not_before: datetime, error: str) -> None:

@@ -88,18 +88,20 @@ class SqlPaperLedger:
     ) -> dict[uuid.UUID, dict[str, PaperBalance]]:
         found: dict[uuid.UUID, dict[str, PaperBalance]] = {}
         ids = list(account_ids)
-        # Chunks keep the IN list under every database's limit on bound parameters.
-        for start in range(0, len(ids), _IN_CHUNK):
-            rows = await self._session.execute(
-                select(
-                    PaperBalanceRow.account_id,
-                    PaperBalanceRow.asset,
-                    PaperBalanceRow.free,
-                    PaperBalanceRow.locked,
-                ).where(PaperBalanceRow.account_id.in_(ids[start : start + _IN_CHUNK]))
-            )
-            for account_id, asset, free, locked in rows.all():
-                found.setdefault(account_id, {})[asset] = PaperBalance(asset, free, locked)
+        columns = PaperBalanceRow.__table__.c
+        statement = select(columns.account_id, columns.asset, columns.free, columns.locked)
+        # Many accounts: read the whole table once and keep the wanted ones, which is
+        # cheaper than IN lists (chunked to stay under every database's parameter limit).
+        if len(ids) > _IN_CHUNK:
+            wanted = set(ids)
+            connection = await self._session.connection()
+            for account_id, asset, free, locked in (await connection.execute(statement)).all():
+                if account_id in wanted:
+                    found.setdefault(account_id, {})[asset] = PaperBalance(asset, free, locked)
+            return found
+        rows = await self._session.execute(statement.where(columns.account_id.in_(ids)))
+        for account_id, asset, free, locked in rows.all():
+            found.setdefault(account_id, {})[asset] = PaperBalance(asset, free, locked)
         return found
 
     async def save_balance(self, account_id: uuid.UUID, balance: PaperBalance) -> None:

@@ -11,6 +11,7 @@ import shutil
 import sqlite3
 import time
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,6 @@ async def test_kill_mid_delivery_loses_nothing(telegram: FakeTelegramServer, tmp
         firsts = list(dict.fromkeys(order))
         assert firsts == [text for to, text in pushes if to == chat], f"chat {chat} order: {order}"
         arrivals = telegram.arrival_times("sendMessage", chat_id=chat)
-        gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+        gaps = [later - earlier for earlier, later in pairwise(arrivals)]
         # Across the restart the gap is the start-up time, seconds long.
         assert all(gap >= 1.0 for gap in gaps), f"chat {chat} got two messages {min(gaps):.3f} s apart"

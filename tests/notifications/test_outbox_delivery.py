@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from itertools import pairwise
 
 from aiogram import Bot
 
@@ -68,7 +69,7 @@ async def test_thousand_pushes_with_flood_control_and_blocked_chats(
 
     for chat in chats:
         arrivals = telegram.arrival_times("sendMessage", chat_id=chat)
-        gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+        gaps = [later - earlier for earlier, later in pairwise(arrivals)]
         assert all(gap >= 1.0 for gap in gaps), f"chat {chat} got two messages {min(gaps):.3f} s apart"
     for chat in flooded:
         assert any(call.status == 429 for call in telegram.calls("sendMessage", chat_id=chat))
@@ -114,7 +115,9 @@ async def test_real_rates_hold_at_twenty_five_per_second(
         assert second - first >= 1.0
 
 
-async def test_critical_alert_jumps_the_queue(services: Services, telegram: FakeTelegramServer, fake_bot: Bot) -> None:
+async def test_critical_alert_jumps_the_queue(
+    services: Services, telegram: FakeTelegramServer, fake_bot: Bot
+) -> None:
     for index in range(30):
         await services.notifier.send(FIRST_CHAT + index, f"bulk {index}", Priority.BULK)
     await services.notifier.send(FIRST_CHAT + 99, "critical", Priority.URGENT)

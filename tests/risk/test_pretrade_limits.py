@@ -45,8 +45,16 @@ def context(quantity: Decimal, side: OrderSide = OrderSide.BUY, stop: Decimal | 
     return TradeContext(user, account, MARKET, request, estimate, {}, stop_loss=stop)
 
 
-def impact(quantity: Decimal, limits: RiskLimits, exposure: Exposure | None = None, marks: EquityMarks | None = None, **extra: object) -> TradeImpact:
-    return build_impact(context(quantity, **extra), exposure or Exposure(EQUITY), marks, limits, Decimal(1), RETURNS, NOW)  # type: ignore[arg-type]
+def impact(
+    quantity: Decimal,
+    limits: RiskLimits,
+    exposure: Exposure | None = None,
+    marks: EquityMarks | None = None,
+    **extra: object,
+) -> TradeImpact:
+    return build_impact(
+        context(quantity, **extra), exposure or Exposure(EQUITY), marks, limits, Decimal(1), RETURNS, NOW
+    )  # type: ignore[arg-type]
 
 
 class FixedAssessor:
@@ -90,7 +98,9 @@ async def test_max_position_at_its_limit(profile: RiskProfile) -> None:
     held = (limits.max_position - limits.max_order / 2) * EQUITY  # the room left is half an order
     exposure = Exposure(EQUITY, {"BTC/USDT": held})
     # held + q·p <= L·(E - q·p·fee), solved for q independently of the engine.
-    largest = floor_to_step((limits.max_position * EQUITY - held) / (PRICE * (1 + limits.max_position * FEE)), STEP)
+    largest = floor_to_step(
+        (limits.max_position * EQUITY - held) / (PRICE * (1 + limits.max_position * FEE)), STEP
+    )
     under, over = impact(largest, limits, exposure), impact(largest + STEP, limits, exposure)
     assert_boundary(LimitName.MAX_POSITION, under, over, limits.max_position)
 
@@ -110,7 +120,9 @@ async def test_max_leverage_at_its_limit(profile: RiskProfile) -> None:
     short = -(limits.max_leverage * EQUITY - Decimal("300"))
     exposure = Exposure(EQUITY, {"ETH/USDT": short})
     gross = abs(short)
-    largest = floor_to_step((limits.max_leverage * EQUITY - gross) / (PRICE * (1 + limits.max_leverage * FEE)), STEP)
+    largest = floor_to_step(
+        (limits.max_leverage * EQUITY - gross) / (PRICE * (1 + limits.max_leverage * FEE)), STEP
+    )
     under, over = impact(largest, limits, exposure), impact(largest + STEP, limits, exposure)
     assert_boundary(LimitName.MAX_LEVERAGE, under, over, limits.max_leverage)
 
@@ -184,7 +196,9 @@ async def test_order_that_reduces_a_position_always_passes() -> None:
     limits = DEFAULT_LIMITS[RiskProfile.LOW]
     exposure = Exposure(EQUITY, {"BTC/USDT": Decimal("9000")})  # far past the 10 % position limit
     marks = EquityMarks(uuid.uuid4(), NOW.date(), Decimal("20000"), Decimal("20000"), NOW)  # 50 % down today
-    selling = build_impact(context(Decimal("0.1"), OrderSide.SELL), exposure, marks, limits, Decimal(1), RETURNS, NOW)
+    selling = build_impact(
+        context(Decimal("0.1"), OrderSide.SELL), exposure, marks, limits, Decimal(1), RETURNS, NOW
+    )
     assert selling.reduces_risk
     for check in risk_checks(FixedAssessor(selling)):  # type: ignore[arg-type]
         result = await check.check(context(Decimal("0.1"), OrderSide.SELL))

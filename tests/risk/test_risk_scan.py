@@ -38,7 +38,9 @@ def test_severity_bands_for_a_twenty_percent_limit(value: str, severity: Severit
     assert severity_for(Decimal(value), Decimal("0.20")) is severity
 
 
-async def new_user(services: Services, telegram_id: int, *, language: str = "en", profile: RiskProfile = RiskProfile.MEDIUM) -> User:
+async def new_user(
+    services: Services, telegram_id: int, *, language: str = "en", profile: RiskProfile = RiskProfile.MEDIUM
+) -> User:
     user, _created = await services.users.register(
         Registration(telegram_id, f"user{telegram_id}", "Trader", language, profile)
     )
@@ -68,7 +70,9 @@ async def set_marks(services: Services, user: User, *, day_start: Decimal, peak:
 
 async def pushes(services: Services, telegram_id: int) -> list[str]:
     async with services.database.session(read_only=True) as session:
-        rows = await session.scalars(select(OutboxRow).where(OutboxRow.chat_id == telegram_id).order_by(OutboxRow.id))
+        rows = await session.scalars(
+            select(OutboxRow).where(OutboxRow.chat_id == telegram_id).order_by(OutboxRow.id)
+        )
         return [row.text for row in rows]
 
 
@@ -139,7 +143,9 @@ async def test_leverage_and_var_alerts(services: Services) -> None:
     await services.risk_scanner.scan()
     found = await open_types(services, user)
     assert found[AlertType.LEVERAGE_LIMIT] is Severity.MEDIUM  # 20 % past
-    assert found[AlertType.VAR_EXCEEDED] is Severity.CRITICAL  # 120 % of equity in BTC against a 2 % VaR limit
+    assert (
+        found[AlertType.VAR_EXCEEDED] is Severity.CRITICAL
+    )  # 120 % of equity in BTC against a 2 % VaR limit
     assert found[AlertType.POSITION_SIZE] is Severity.CRITICAL
     texts = await pushes(services, 3004)
     assert len(texts) == 3
@@ -177,7 +183,9 @@ async def test_quiet_hours_hold_alerts_but_not_critical_ones(services: Services)
     await hold(services, user, Decimal("10000") - btc * BTC_MARK, btc)
     await services.risk_scanner.scan()
     async with services.database.session(read_only=True) as session:
-        rows = list(await session.scalars(select(OutboxRow).where(OutboxRow.chat_id == 3006).order_by(OutboxRow.id)))
+        rows = list(
+            await session.scalars(select(OutboxRow).where(OutboxRow.chat_id == 3006).order_by(OutboxRow.id))
+        )
     assert rows[1].not_before == services.clock.now()
     assert rows[1].priority > rows[0].priority
 
