@@ -37,8 +37,10 @@ from aiogram.types import (
 )
 
 from bot.app import bot_defaults, build_dispatcher, build_services, close_services, start_services
+from bot.delivery import TelegramSender
 from bot.local_session import BOT_USER, LocalSession
 from bot.settings import Settings
+from engine.notifications.dispatcher import OutboxDispatcher
 
 CHAT_TOKEN = "123456:local-chat-session-token-not-secret"
 QUIT_WORDS = {":q", ":quit", "exit", "quit"}
@@ -143,15 +145,16 @@ async def run_chat(settings: Settings, args: argparse.Namespace) -> int:
     await start_services(services)
     bot = Bot(token=CHAT_TOKEN, session=session, default=bot_defaults())
     dispatcher = build_dispatcher(services, bot)
+    delivery = OutboxDispatcher(services.uow, TelegramSender(bot), services.reachability, services.clock)
     print("PATRIOT chat. Type /start to begin, a number to press a button, :q to leave.", flush=True)
     try:
-        await _loop(chat, dispatcher, bot)
+        await _loop(chat, dispatcher, bot, delivery)
     finally:
         await close_services(services)
     return 0
 
 
-async def _loop(chat: TerminalChat, dispatcher: Dispatcher, bot: Bot) -> None:
+async def _loop(chat: TerminalChat, dispatcher: Dispatcher, bot: Bot, delivery: OutboxDispatcher) -> None:
     while True:
         try:
             line = (await asyncio.to_thread(input, "> ")).strip()
@@ -162,3 +165,5 @@ async def _loop(chat: TerminalChat, dispatcher: Dispatcher, bot: Bot) -> None:
         if not line:
             continue
         await dispatcher.feed_update(bot, chat.update_for(line))
+        # Pushes (order events, notices) wait in the outbox; show them after each reply.
+        await delivery.drain()
