@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher, F
@@ -14,13 +15,27 @@ from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
-from bot import filters
+from bot import filters, risk_errors  # noqa: F401  (risk_errors registers the explanations of risk codes)
+from bot.broadcast import Broadcaster
 from bot.commands import menu_labels
+from bot.delivery import TelegramSender
 from bot.handlers import conversation, errors, fallback
+from bot.handlers.admin import broadcast as admin_broadcast
+from bot.handlers.admin import limits as admin_limits
 from bot.handlers.admin import scenarios as admin_scenarios
 from bot.handlers.admin import stats as admin_stats
 from bot.handlers.admin import users as admin_users
-from bot.handlers.user import accounts, analytics, link, portfolio, settings, start, trading
+from bot.handlers.user import (
+    accounts,
+    alerts,
+    analytics,
+    link,
+    portfolio,
+    risk_limits,
+    settings,
+    start,
+    trading,
+)
 from bot.handlers.user import help as help_handlers
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.key_alerts import KeyAlerts
@@ -30,10 +45,12 @@ from bot.middlewares.context import UserContextLoader
 from bot.middlewares.conversation import LeaveConversationOnCommand
 from bot.middlewares.inflight import InFlightTracker
 from bot.middlewares.requests import ReplyRetryMiddleware
+from bot.middlewares.throttle import RateLimiter, RateLimits
 from bot.notifier import Notifier
 from bot.services import Services
 from bot.settings import Settings
 from bot.views import accounts as account_views
+from bot.views.limits import RiskTexts
 from engine.accounts.linking import LinkService
 from engine.accounts.monitor import KeyMonitor
 from engine.accounts.service import AccountService
@@ -57,9 +74,19 @@ from engine.market.history import DailyHistory
 from engine.market.live import LiveTickerFeed
 from engine.market.ports import PriceFeed
 from engine.market.replay import ReplayPriceFeed
+from engine.notifications.dispatcher import DeliveryConfig, OutboxDispatcher
+from engine.notifications.outbox import Outbox
+from engine.notifications.reachability import Reachability
 from engine.orders.service import OrderService
 from engine.portfolio.service import PortfolioService
+from engine.risk.checks import risk_checks
+from engine.risk.exposure import ExposureReader
+from engine.risk.impact import RiskAssessor
 from engine.risk.pretrade import BalanceCheck, PreTradeChecker
+from engine.risk.reports import DailyReporter
+from engine.risk.returns import ReturnsWindow
+from engine.risk.scan import RiskScanner
+from engine.risk.service import RiskSettingsService
 from engine.users.service import UserService
 from storage.db import Database
 from storage.migrate import upgrade_to_head
@@ -122,16 +149,27 @@ def build_services(
     key_monitor = KeyMonitor(uow, vault, checker, clock, bus, gateways)
     key_monitor.subscribe()
 
+    exposures = ExposureReader(paper, gateways)
+    returns = ReturnsWindow(
+        DailyHistory(), market_clock(prices, clock), lookback_days=settings.risk.var_lookback_days
+    )
+    assessor = RiskAssessor(uow, exposures, gateways, returns, clock)
     orders = OrderService(
         uow,
         gateways,
         bus,
         clock,
-        PreTradeChecker([BalanceCheck()]),
+        PreTradeChecker([BalanceCheck(), *risk_checks(assessor)]),
         confirm_ttl=timedelta(seconds=settings.trading.order_confirm_timeout_seconds),
     )
     portfolio = PortfolioService(uow, gateways, clock, prices)
     admin = AdminService(uow, clock)
+    i18n = create_i18n()
+    outbox = Outbox(uow, clock)
+    reachability = Reachability(uow, clock)
+    notifier = Notifier(outbox, i18n, uow)
+    notifier.subscribe(bus)
+    texts = RiskTexts(i18n)
     return Services(
         settings=settings,
         clock=clock,
@@ -146,7 +184,14 @@ def build_services(
         orders=orders,
         portfolio=portfolio,
         analytics=build_analytics(settings, uow, clock, prices, gateways, orders, portfolio, admin),
-        i18n=create_i18n(),
+        risk=RiskSettingsService(uow, clock),
+        risk_scanner=RiskScanner(uow, exposures, returns, outbox, texts, clock),
+        daily_reports=DailyReporter(uow, exposures, outbox, texts, clock),
+        outbox=outbox,
+        reachability=reachability,
+        notifier=notifier,
+        broadcaster=Broadcaster(uow, outbox, reachability, i18n, clock),
+        i18n=i18n,
         vault=vault,
         exchange_clients=clients,
         accounts=AccountService(uow, clock, gateways),
@@ -190,16 +235,44 @@ def build_analytics(
 
 
 async def start_services(services: Services) -> None:
-    """Bring the schema to the newest revision and load replay prices."""
+    """Bring the schema to the newest revision, load replay prices and the chats that blocked the bot."""
     await upgrade_to_head(services.database)
     if isinstance(services.prices, ReplayPriceFeed):
         await services.prices.preload()
+    await services.reachability.load()
 
 
 async def close_services(services: Services) -> None:
     await services.gateways.close()
     await services.prices.close()
     await services.database.dispose()
+
+
+def build_delivery(services: Services, bot: Bot) -> OutboxDispatcher:
+    """Create the outbox dispatcher that sends through ``bot``, woken whenever a push is queued."""
+    outbox = services.settings.outbox
+    config = DeliveryConfig(
+        rate_per_second=outbox.rate_per_second,
+        chat_interval_seconds=outbox.chat_interval_seconds,
+        max_in_flight=outbox.max_in_flight,
+        max_attempts=outbox.max_attempts,
+        retry_base_seconds=outbox.retry_base_seconds,
+        retry_max_seconds=outbox.retry_max_seconds,
+        global_flood_chats=outbox.global_flood_chats,
+    )
+    sender = TelegramSender(bot)
+    delivery = OutboxDispatcher(services.uow, sender, services.reachability, services.clock, config)
+    services.outbox.on_queued(delivery.wake)
+    return delivery
+
+
+def build_rate_limiter(services: Services) -> RateLimiter:
+    """Create per-user rate limits from the settings on the monotonic clock."""
+    limits = services.settings.rate_limit
+    return RateLimiter(
+        RateLimits(limits.commands_per_minute, limits.orders_per_minute, limits.order_gap_ms / 1000),
+        time.monotonic,
+    )
 
 
 def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
@@ -237,11 +310,9 @@ def build_fsm_storage(settings: Settings) -> BaseStorage:
 def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None = None) -> Dispatcher:
     """The Dispatcher with every router, middleware and service in its workflow data."""
     dispatcher = Dispatcher(storage=storage or build_fsm_storage(services.settings))
-    notifier = Notifier(bot, services.i18n, services.uow)
-    notifier.subscribe(services.bus)
-    KeyAlerts(services, notifier).subscribe(services.bus)
+    KeyAlerts(services, services.notifier).subscribe(services.bus)
     dispatcher["services"] = services
-    dispatcher["notifier"] = notifier
+    dispatcher["notifier"] = services.notifier
     tracker = InFlightTracker()
     dispatcher["inflight"] = tracker
 
@@ -249,7 +320,9 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
     dispatcher.update.outer_middleware(tracker)
     # The user loader must run before the language middleware, which reads the
     # user's saved language; both are update-level so every event type gets them.
-    dispatcher.update.outer_middleware(UserContextLoader(services.users, services.admin_ids, services.clock))
+    dispatcher.update.outer_middleware(
+        UserContextLoader(services.users, services.admin_ids, services.clock, services.reachability)
+    )
     UserLanguageMiddleware(services.i18n).setup(dispatcher)
     # After the FSM context exists (it is update-level) and before any filter
     # reads the conversation state.
@@ -257,6 +330,11 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
     # PATRIOT serves one trader per chat: group and channel updates are ignored.
     dispatcher.message.filter(F.chat.type == ChatType.PRIVATE)
     dispatcher.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    # Inner, before the access gate: it needs the chosen handler's rate_limit flag
+    # and the loader's is_admin, and a flood must be cut off before any work.
+    limiter = build_rate_limiter(services)
+    dispatcher.message.middleware(limiter)
+    dispatcher.callback_query.middleware(limiter)
     # The gate is an inner middleware: it runs after filters chose a handler, so
     # it can read that handler's access and permission flags.
     dispatcher.message.middleware(AccessGate())
@@ -273,6 +351,8 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
         admin_users.router,
         admin_stats.router,
         admin_scenarios.router,
+        admin_limits.router,
+        admin_broadcast.router,
         help_handlers.router,
         settings.router,
         trading.router,
@@ -280,6 +360,8 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
         analytics.router,
         accounts.router,
         link.router,
+        risk_limits.router,
+        alerts.router,
         # Must stay last: it answers whatever no other router took.
         fallback.router,
     ]

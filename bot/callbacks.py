@@ -28,7 +28,7 @@ class SkipEmail(CallbackData, prefix="se"):
 
 
 class SettingsAction(CallbackData, prefix="st"):
-    action: str  # language, risk, email, email_clear, timezone
+    action: str  # language, risk, email, email_clear, timezone, limits
 
 
 class LanguageChoice(CallbackData, prefix="lg"):
@@ -57,6 +57,8 @@ class UserStatusAction(CallbackData, prefix="us"):
 class RebalanceAction(CallbackData, prefix="rb"):
     action: str  # ok, no
     plan: str  # hex UUID
+
+
 class LinkExchangeChoice(CallbackData, prefix="lx"):
     exchange: str  # BINANCE, BYBIT, OKX, MEXC
 
@@ -73,3 +75,13 @@ class AccountAction(CallbackData, prefix="ac"):
 class AccountsView(CallbackData, prefix="av"):
     exchange: str  # ALL or an Exchange value
     active: str  # all, on, off
+
+
+class AlertAction(CallbackData, prefix="al"):
+    action: str  # sev (toggle a severity), quiet, report_on, report_off, report_time
+    value: str = ""  # the severity for sev
+
+
+class RiskLimitAction(CallbackData, prefix="rl"):
+    action: str  # edit, reset
+    limit: str = ""  # a LimitName value for edit

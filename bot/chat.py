@@ -45,8 +45,10 @@ from bot.app import (
     instrument_session,
     start_services,
 )
+from bot.delivery import TelegramSender
 from bot.local_session import BOT_USER, LocalSession
 from bot.settings import Settings
+from engine.notifications.dispatcher import OutboxDispatcher
 from storage.vault import KeyVault
 
 CHAT_TOKEN = "123456:local-chat-session-token-not-secret"
@@ -152,9 +154,10 @@ async def run_chat(settings: Settings, args: argparse.Namespace) -> int:
     await start_services(services)
     bot = Bot(token=CHAT_TOKEN, session=instrument_session(session), default=bot_defaults())
     dispatcher = build_dispatcher(services, bot)
+    delivery = OutboxDispatcher(services.uow, TelegramSender(bot), services.reachability, services.clock)
     print("PATRIOT chat. Type /start to begin, a number to press a button, :q to leave.", flush=True)
     try:
-        await _loop(chat, dispatcher, bot)
+        await _loop(chat, dispatcher, bot, delivery)
     finally:
         await close_services(services)
     return 0
@@ -173,7 +176,7 @@ def _chat_vault(settings: Settings) -> KeyVault:
     return KeyVault.with_ephemeral_key()
 
 
-async def _loop(chat: TerminalChat, dispatcher: Dispatcher, bot: Bot) -> None:
+async def _loop(chat: TerminalChat, dispatcher: Dispatcher, bot: Bot, delivery: OutboxDispatcher) -> None:
     while True:
         try:
             line = (await asyncio.to_thread(input, "> ")).strip()
@@ -184,3 +187,5 @@ async def _loop(chat: TerminalChat, dispatcher: Dispatcher, bot: Bot) -> None:
         if not line:
             continue
         await dispatcher.feed_update(bot, chat.update_for(line))
+        # Pushes (order events, notices) wait in the outbox; show them after each reply.
+        await delivery.drain()

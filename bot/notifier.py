@@ -1,23 +1,25 @@
-"""Pushes messages the user did not ask for: order events and account notices.
+"""Pushes messages the user did not ask for: order events, account notices and anything else.
 
-Sends directly through the Bot with one retry after Telegram's RetryAfter.
-A user who blocked the bot is logged, never retried.
+Every push is rendered in the recipient's language and written to the outbox
+table; the outbox dispatcher delivers it within Telegram's flood limits, so a
+push survives a restart and a burst of pushes never trips flood control.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import uuid
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.formatting import split_message
 from bot.i18n import localized
 from bot.middlewares.access import status_refusal
 from bot.views.orders import order_result
 from engine.events import Event, EventBus
+from engine.notifications.models import Category, Priority
+from engine.notifications.outbox import Outbox
 from engine.uow import UnitOfWorkFactory
 from engine.users.models import User, UserStatus
 
@@ -33,8 +35,8 @@ ORDER_EVENTS = (
 
 
 class Notifier:
-    def __init__(self, bot: Bot, i18n: I18n, uow_factory: UnitOfWorkFactory) -> None:
-        self._bot = bot
+    def __init__(self, outbox: Outbox, i18n: I18n, uow_factory: UnitOfWorkFactory) -> None:
+        self._outbox = outbox
         self._i18n = i18n
         self._uow = uow_factory
 
@@ -51,7 +53,8 @@ class Notifier:
         if user is None or order is None or not user.is_active:
             return
         with localized(self._i18n, user.language):
-            await self.send(user.telegram_id, order_result(order, user.language))
+            text = order_result(order, user.language)
+        await self.send(user.telegram_id, text, category=Category.ORDER, user_id=user.id)
 
     async def notify_status_change(self, user: User) -> None:
         with localized(self._i18n, user.language):
@@ -59,23 +62,25 @@ class Notifier:
                 text = _("✅ Your account is active again. Send /menu to continue.")
             else:
                 text = status_refusal(user)
-            await self.send(user.telegram_id, text)
+        await self.send(user.telegram_id, text, user_id=user.id)
 
-    async def send(self, chat_id: int, text: str) -> bool:
-        """Send one message; return whether Telegram accepted it."""
-        for attempt in (1, 2):
-            try:
-                await self._bot.send_message(chat_id, text)
-                return True
-            except TelegramRetryAfter as exc:
-                if attempt == 2:
-                    logger.warning("Message to %s dropped after RetryAfter twice", chat_id)
-                    return False
-                await asyncio.sleep(exc.retry_after)
-            except TelegramForbiddenError:
-                logger.info("User %s blocked the bot; message not delivered", chat_id)
-                return False
-            except TelegramAPIError as exc:
-                logger.warning("Message to %s failed: %s", chat_id, exc)
-                return False
-        return False
+    async def send(
+        self,
+        chat_id: int,
+        text: str,
+        priority: Priority = Priority.NORMAL,
+        *,
+        category: Category = Category.NOTICE,
+        user_id: uuid.UUID | None = None,
+    ) -> bool:
+        """Queue one message (split under Telegram's length limit); return True once it is stored.
+
+        The text must already be in the recipient's language and escaped for HTML.
+        """
+        messages = [
+            self._outbox.message(chat_id, part, priority=priority, category=category, user_id=user_id)
+            for part in split_message(text)
+        ]
+        await self._outbox.enqueue(messages)
+        logger.debug("Queued %d message(s) for chat %s (%s)", len(messages), chat_id, category)
+        return True

@@ -17,7 +17,14 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
-from bot.app import build_bot, build_dispatcher, build_services, close_services, start_services
+from bot.app import (
+    build_bot,
+    build_delivery,
+    build_dispatcher,
+    build_services,
+    close_services,
+    start_services,
+)
 from bot.commands import publish_commands
 from bot.logging_setup import redactor
 from bot.middlewares.inflight import InFlightTracker
@@ -41,6 +48,9 @@ async def run(settings: Settings) -> int:
     services.i18n.set_current(services.i18n)
     bot = build_bot(settings)
     scheduler = build_scheduler(services)
+    delivery = build_delivery(services, bot)
+    stop_delivery = asyncio.Event()
+    delivery_task: asyncio.Task[None] | None = None
 
     try:
         await start_services(services)
@@ -54,6 +64,8 @@ async def run(settings: Settings) -> int:
             return 0
         me = await bot.get_me()
         logger.info("Starting as @%s (id %s)", me.username, me.id)
+        # Pushes queued before a restart go out while the commands are published.
+        delivery_task = asyncio.create_task(delivery.run(stop_delivery))
         await publish_commands(bot, services.i18n, settings.telegram.admin_ids)
         scheduler.start()
         polling = not settings.telegram.webhook_url
@@ -65,10 +77,27 @@ async def run(settings: Settings) -> int:
     finally:
         if scheduler.running:
             scheduler.shutdown(wait=False)
+        # After the updates in progress: their pushes are in the outbox, and what
+        # is not sent now is sent after the next start.
+        stop_delivery.set()
+        if delivery_task is not None:
+            await _stop_delivery(delivery_task)
         await bot.session.close()
         await close_services(services)
         logger.info("Stopped")
     return 0
+
+
+async def _stop_delivery(task: asyncio.Task[None]) -> None:
+    try:
+        await asyncio.wait_for(task, SHUTDOWN_GRACE_SECONDS)
+    except TimeoutError:
+        logger.warning(
+            "Outbox delivery did not stop within %.0f s; its sends in flight go again after the next start",
+            SHUTDOWN_GRACE_SECONDS,
+        )
+    except Exception:
+        logger.exception("Outbox delivery failed")
 
 
 def _stop_event() -> asyncio.Event:

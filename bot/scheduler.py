@@ -1,7 +1,8 @@
 """Scheduled jobs (APScheduler 3), started and stopped with the bot.
 
 Jobs run in the bot's event loop. Each job's errors are logged by the
-scheduler and the job runs again at its next time.
+scheduler and the job runs again at its next time. Texts built by jobs are
+localized per recipient with ``bot.i18n.localized``.
 """
 
 from __future__ import annotations
@@ -38,5 +39,25 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
         "interval",
         minutes=services.settings.exchanges.key_check_interval_minutes,
         id="check_exchange_keys",
+    )
+    # NOTE: the scan runs in the bot's event loop; at 10,000 users its CPU part
+    # (valuation and VaR) holds the loop for about a second per run.
+    scheduler.add_job(
+        services.risk_scanner.scan,
+        "interval",
+        seconds=services.settings.risk.scan_interval_seconds,
+        id="risk_scan",
+    )
+    scheduler.add_job(
+        services.daily_reports.send_due,
+        "interval",
+        seconds=services.settings.risk.report_check_seconds,
+        id="daily_reports",
+    )
+    scheduler.add_job(
+        services.broadcaster.report_progress,
+        "interval",
+        seconds=services.settings.outbox.broadcast_progress_seconds,
+        id="broadcast_progress",
     )
     return scheduler

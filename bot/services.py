@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from aiogram.utils.i18n import I18n
 
+from bot.broadcast import Broadcaster
+from bot.notifier import Notifier
 from bot.settings import Settings
 from engine.accounts.linking import LinkService
 from engine.accounts.monitor import KeyMonitor
@@ -18,8 +20,13 @@ from engine.exchanges.ccxt.client import CcxtClientFactory
 from engine.exchanges.paper.exchange import PaperExchange
 from engine.exchanges.registry import GatewayRegistry
 from engine.market.ports import PriceFeed
+from engine.notifications.outbox import Outbox
+from engine.notifications.reachability import Reachability
 from engine.orders.service import OrderService
 from engine.portfolio.service import PortfolioService
+from engine.risk.reports import DailyReporter
+from engine.risk.scan import RiskScanner
+from engine.risk.service import RiskSettingsService
 from engine.users.service import UserService
 from storage.db import Database
 from storage.uow import SqlUnitOfWorkFactory
@@ -41,6 +48,13 @@ class Services:
     orders: OrderService
     portfolio: PortfolioService
     analytics: AnalyticsServices
+    risk: RiskSettingsService
+    risk_scanner: RiskScanner
+    daily_reports: DailyReporter
+    outbox: Outbox
+    reachability: Reachability
+    notifier: Notifier
+    broadcaster: Broadcaster
     i18n: I18n
     vault: KeyVault
     exchange_clients: CcxtClientFactory

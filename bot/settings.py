@@ -129,6 +129,36 @@ class AnalyticsSettings(BaseSettings):
     lookback_days: int = Field(default=365, ge=30, le=3650)
 
 
+class RiskSettings(BaseSettings):
+    model_config = _config("RISK_")
+
+    scan_interval_seconds: int = Field(default=60, ge=5, le=3600)
+    var_lookback_days: int = Field(default=365, ge=30, le=730)
+    report_check_seconds: int = Field(default=60, ge=10, le=3600)
+
+
+class OutboxSettings(BaseSettings):
+    model_config = _config("OUTBOX_")
+
+    # Telegram allows about 30 messages a second to different chats and one a second to one chat.
+    rate_per_second: float = Field(default=25.0, gt=0, le=1000)
+    chat_interval_seconds: float = Field(default=1.0, ge=0, le=60)
+    max_in_flight: int = Field(default=25, ge=1, le=200)
+    max_attempts: int = Field(default=12, ge=1, le=100)
+    retry_base_seconds: float = Field(default=2.0, gt=0, le=600)
+    retry_max_seconds: float = Field(default=300.0, gt=0, le=86400)
+    global_flood_chats: int = Field(default=3, ge=1, le=1000)
+    broadcast_progress_seconds: int = Field(default=10, ge=1, le=3600)
+
+
+class RateLimitSettings(BaseSettings):
+    model_config = _config("RATE_LIMIT_")
+
+    commands_per_minute: int = Field(default=60, ge=1, le=10_000)
+    orders_per_minute: int = Field(default=20, ge=1, le=10_000)
+    order_gap_ms: int = Field(default=100, ge=0, le=60_000)
+
+
 class LoggingSettings(BaseSettings):
     model_config = _config()
 
@@ -223,6 +253,9 @@ class Settings:
     analytics: AnalyticsSettings = field(default_factory=lambda: AnalyticsSettings(_env_file=None))
     vault: VaultSettings = field(default_factory=_vault_settings)
     exchanges: ExchangeSettings = field(default_factory=_exchange_settings)
+    risk: RiskSettings = field(default_factory=lambda: RiskSettings(_env_file=None))
+    outbox: OutboxSettings = field(default_factory=lambda: OutboxSettings(_env_file=None))
+    rate_limit: RateLimitSettings = field(default_factory=lambda: RateLimitSettings(_env_file=None))
 
 
 class SettingsError(Exception):
@@ -241,6 +274,9 @@ def load_settings(env_file: Path | None = None) -> Settings:
         "analytics": (AnalyticsSettings, "ANALYTICS_"),
         "vault": (VaultSettings, ""),
         "exchanges": (ExchangeSettings, "EXCHANGE_"),
+        "risk": (RiskSettings, "RISK_"),
+        "outbox": (OutboxSettings, "OUTBOX_"),
+        "rate_limit": (RateLimitSettings, "RATE_LIMIT_"),
     }
     values: dict[str, BaseSettings] = {}
     problems: list[str] = []

@@ -9,8 +9,10 @@ from engine.accounts.ports import AccountRepository, CredentialRepository
 from engine.admin.ports import AuditRepository
 from engine.analytics.ports import AnalyticsRepository
 from engine.exchanges.paper.ledger import PaperLedger
+from engine.notifications.ports import OutboxRepository
 from engine.orders.ports import OrderDraftRepository, OrderRepository
 from engine.portfolio.ports import PortfolioRepository
+from engine.risk.ports import RiskRepository
 from engine.users.ports import UserRepository
 
 
@@ -30,6 +32,8 @@ class UnitOfWork(Protocol):
     paper: PaperLedger
     portfolio: PortfolioRepository
     analytics: AnalyticsRepository
+    risk: RiskRepository
+    outbox: OutboxRepository
 
     async def __aenter__(self) -> Self: ...
 

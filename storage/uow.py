@@ -10,8 +10,10 @@ from storage.db import Database
 from storage.repositories.analytics import SqlAnalyticsRepository
 from storage.repositories.credentials import SqlCredentialRepository
 from storage.repositories.orders import SqlOrderDraftRepository, SqlOrderRepository
+from storage.repositories.outbox import SqlOutboxRepository
 from storage.repositories.paper import SqlPaperLedger
 from storage.repositories.portfolio import SqlPortfolioRepository
+from storage.repositories.risk import SqlRiskRepository
 from storage.repositories.users import SqlAccountRepository, SqlAuditRepository, SqlUserRepository
 
 # Set while the current task holds the SQLite write lock: a nested write unit
@@ -52,6 +54,8 @@ class SqlUnitOfWork:
         self.paper = SqlPaperLedger(self.session)
         self.portfolio = SqlPortfolioRepository(self.session)
         self.analytics = SqlAnalyticsRepository(self.session)
+        self.risk = SqlRiskRepository(self.session)
+        self.outbox = SqlOutboxRepository(self.session)
         return self
 
     async def __aexit__(

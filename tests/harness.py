@@ -13,8 +13,10 @@ from aiogram.methods import EditMessageText, SendMessage, TelegramMethod
 from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update, User
 
 from bot.app import bot_defaults, build_dispatcher, instrument_session
+from bot.delivery import TelegramSender
 from bot.local_session import BOT_USER, LocalSession
 from bot.services import Services
+from engine.notifications.dispatcher import OutboxDispatcher
 
 TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 
@@ -25,6 +27,10 @@ class BotHarness:
         self.session = LocalSession()
         self.bot = Bot(token=TOKEN, session=instrument_session(self.session), default=bot_defaults())
         self.dispatcher = build_dispatcher(services, self.bot)
+        # No delivery task runs here: pushes queued by an update are sent right after it.
+        self.delivery = OutboxDispatcher(
+            services.uow, TelegramSender(self.bot), services.reachability, services.clock
+        )
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self.last_message_id = 0  # id of the last message fed by ``send``
@@ -55,6 +61,7 @@ class BotHarness:
         )
         self.last_message_id = message.message_id
         await self.dispatcher.feed_update(self.bot, Update(update_id=next(self._update_ids), message=message))
+        await self.delivery.drain()
         return self.session.requests[start:]
 
     async def press(
@@ -79,6 +86,7 @@ class BotHarness:
         await self.dispatcher.feed_update(
             self.bot, Update(update_id=next(self._update_ids), callback_query=query)
         )
+        await self.delivery.drain()
         return self.session.requests[start:]
 
 

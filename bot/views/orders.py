@@ -7,6 +7,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.error_texts import explain_reason
 from bot.formatting import amount, esc, money, number
 from bot.texts import order_status_name, side_name
+from bot.views.limits import risk_check_detail, risk_check_name, stop_loss_line
 from engine.accounts.models import Account
 from engine.common.money import ZERO
 from engine.orders.drafts import OrderDraft
@@ -51,17 +52,21 @@ def draft_card(
 
 
 def check_lines(report: PreTradeReport, locale: str) -> str:
+    """One line per pre-trade check with its figures, then the loss at the stop when a stop is known."""
     names = {"balance": _("balance")}
     rows = []
     for result in report.results:
         mark = "✅" if result.passed else "❌"
-        name = names.get(result.name, esc(result.name))
+        name = names.get(result.name) or risk_check_name(result.name) or esc(result.name)
         available = result.figures.get("available")
         detail = (
             _(" (free: {value})").format(value=number(available, locale)) if available is not None else ""
         )
-        rows.append(f"{mark} {name}{detail}")
-    return _("Pre-trade checks: {checks}").format(checks="; ".join(rows))
+        rows.append(f"{mark} {name}{detail}{risk_check_detail(result, locale)}")
+    stop_loss = stop_loss_line(report.results, locale)
+    if stop_loss is not None:
+        rows.append(stop_loss)
+    return _("Pre-trade checks: {checks}").format(checks="\n" + "\n".join(rows))
 
 
 def order_result(order: Order, locale: str) -> str:

@@ -30,6 +30,8 @@ class TradeContext:
     request: OrderRequest
     estimate: OrderEstimate
     balances: dict[str, BalanceEntry]
+    # The protective stop price when one is known (a bracket's stop-loss), for the loss-at-stop figure.
+    stop_loss: Decimal | None = None
 
     def free(self, asset: str) -> Decimal:
         entry = self.balances.get(asset)

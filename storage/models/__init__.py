@@ -3,6 +3,7 @@
 from storage.models.account_keys import AccountKeyRow
 from storage.models.base import Base
 from storage.models.orders import FillRow, OrderDraftRow, OrderRow
+from storage.models.outbox import BroadcastRow, OutboxRow, UnreachableChatRow
 from storage.models.paper import PaperBalanceRow, PaperOrderRow, PaperTradeRow
 from storage.models.portfolio import (
     AccountValuationRow,
@@ -10,22 +11,39 @@ from storage.models.portfolio import (
     RebalancePlanRow,
     StressScenarioRow,
 )
+from storage.models.risk import (
+    AlertSettingsRow,
+    AlertStateRow,
+    EquityMarkRow,
+    ProfileLimitsRow,
+    RiskAlertRow,
+    UserLimitsRow,
+)
 from storage.models.users import AccountRow, AuditRow, UserRow
 
 __all__ = [
     "AccountKeyRow",
     "AccountRow",
     "AccountValuationRow",
+    "AlertSettingsRow",
+    "AlertStateRow",
     "AuditRow",
     "Base",
+    "BroadcastRow",
+    "EquityMarkRow",
     "EquitySnapshotRow",
     "FillRow",
     "OrderDraftRow",
     "OrderRow",
+    "OutboxRow",
     "PaperBalanceRow",
     "PaperOrderRow",
     "PaperTradeRow",
+    "ProfileLimitsRow",
     "RebalancePlanRow",
+    "RiskAlertRow",
     "StressScenarioRow",
+    "UnreachableChatRow",
+    "UserLimitsRow",
     "UserRow",
 ]

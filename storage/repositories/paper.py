@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from engine.exchanges.paper.ledger import PaperBalance, PaperOrder
 from engine.orders.models import OrderSide, OrderType, TimeInForce
 from storage.models import PaperBalanceRow, PaperOrderRow, PaperTradeRow
 
+_IN_CHUNK = 2000
 _OPEN_STATES = (ExchangeOrderState.OPEN.value,)
 _ORDER_FIELDS = (
     "account_id",
@@ -80,6 +82,27 @@ class SqlPaperLedger:
             statement = statement.with_for_update()
         rows = await self._session.scalars(statement)
         return {row.asset: PaperBalance(row.asset, row.free, row.locked) for row in rows}
+
+    async def get_balances_many(
+        self, account_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, dict[str, PaperBalance]]:
+        found: dict[uuid.UUID, dict[str, PaperBalance]] = {}
+        ids = list(account_ids)
+        columns = PaperBalanceRow.__table__.c
+        statement = select(columns.account_id, columns.asset, columns.free, columns.locked)
+        # Many accounts: read the whole table once and keep the wanted ones, which is
+        # cheaper than IN lists (chunked to stay under every database's parameter limit).
+        if len(ids) > _IN_CHUNK:
+            wanted = set(ids)
+            connection = await self._session.connection()
+            for account_id, asset, free, locked in (await connection.execute(statement)).all():
+                if account_id in wanted:
+                    found.setdefault(account_id, {})[asset] = PaperBalance(asset, free, locked)
+            return found
+        rows = await self._session.execute(statement.where(columns.account_id.in_(ids)))
+        for account_id, asset, free, locked in rows.all():
+            found.setdefault(account_id, {})[asset] = PaperBalance(asset, free, locked)
+        return found
 
     async def save_balance(self, account_id: uuid.UUID, balance: PaperBalance) -> None:
         row = await self._session.get(PaperBalanceRow, (account_id, balance.asset))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -22,11 +23,16 @@ from tests.analytics.test_charts import png_size
 from tests.conftest import ADMIN_ID
 from tests.harness import BotHarness, button_data, plain, register, texts
 
+# The scenarios build portfolios of 20-50 % positions, which only the widest risk profile allows.
+TRADER_PROFILE = "ULTRA_HIGH"
+# A little over the default minimum gap between two orders of one user (RATE_LIMIT_ORDER_GAP_MS=100).
+ORDER_GAP_SECONDS = 0.12
 USER = 61
 
 
 async def buy(harness: BotHarness, user_id: int, command: str) -> None:
     await harness.press(user_id, button_data(await harness.send(user_id, command), "od:ok:"))
+    await asyncio.sleep(ORDER_GAP_SECONDS)  # the next Confirm must not fall inside the minimum order gap
 
 
 async def hourly_snapshots(harness: BotHarness, clock: ManualClock, user_id: int, hours: int) -> None:
@@ -42,7 +48,7 @@ def photos(requests: list) -> list[SendPhoto]:
 
 
 async def test_performance_sends_figures_and_equity_chart(harness: BotHarness, clock: ManualClock) -> None:
-    await register(harness, USER)
+    await register(harness, USER, profile=TRADER_PROFILE)
     await buy(harness, USER, "/buy BTCUSDT 0.05")
     await hourly_snapshots(harness, clock, USER, 30)
     await buy(harness, USER, "/sell BTCUSDT 0.02")
@@ -61,14 +67,14 @@ async def test_performance_sends_figures_and_equity_chart(harness: BotHarness, c
 
 
 async def test_performance_without_snapshots_says_so(harness: BotHarness) -> None:
-    await register(harness, USER)
+    await register(harness, USER, profile=TRADER_PROFILE)
     sent = await harness.send(USER, "/performance 1H")
     assert "Not enough equity snapshots" in plain(texts(sent)[0])
     assert photos(sent) == []
 
 
 async def test_risk_with_many_assets_sends_heatmap(harness: BotHarness) -> None:
-    await register(harness, USER)
+    await register(harness, USER, profile=TRADER_PROFILE)
     for command in ("/buy BTCUSDT 0.05", "/buy ETHUSDT 0.5", "/buy SOLUSDT 5", "/buy ADAUSDT 800"):
         await buy(harness, USER, command)
 
@@ -96,7 +102,7 @@ async def test_risk_with_many_assets_sends_heatmap(harness: BotHarness) -> None:
 async def test_risk_bad_arguments_are_explained(
     harness: BotHarness, arguments: str, code: str, fragment: str
 ) -> None:
-    await register(harness, USER)
+    await register(harness, USER, profile=TRADER_PROFILE)
     replies = texts(await harness.send(USER, f"/risk {arguments}"))
     assert len(replies) == 1
     assert code in replies[0]
@@ -104,7 +110,7 @@ async def test_risk_bad_arguments_are_explained(
 
 
 async def test_positions_show_average_entry_and_filters(harness: BotHarness) -> None:
-    await register(harness, USER)
+    await register(harness, USER, profile=TRADER_PROFILE)
     await buy(harness, USER, "/buy BTCUSDT 0.001")
     await buy(harness, USER, "/buy ETHUSDT 0.01")
     text = plain(texts(await harness.send(USER, "/positions symbol=BTC"))[0])
@@ -150,7 +156,7 @@ class FlakyProvider:
 
 
 async def test_unreachable_account_shows_last_known_values(harness: BotHarness, clock: ManualClock) -> None:
-    await register(harness, USER)
+    await register(harness, USER, profile=TRADER_PROFILE)
     services = harness.services
     user = await services.users.get_by_telegram_id(USER)
     assert user is not None
@@ -179,7 +185,7 @@ async def test_unreachable_account_shows_last_known_values(harness: BotHarness, 
 
 
 async def test_unreachable_account_without_history_is_named(harness: BotHarness, clock: ManualClock) -> None:
-    await register(harness, USER)
+    await register(harness, USER, profile=TRADER_PROFILE)
     services = harness.services
     user = await services.users.get_by_telegram_id(USER)
     assert user is not None
@@ -199,7 +205,7 @@ async def test_unreachable_account_without_history_is_named(harness: BotHarness,
 
 
 async def test_snapshot_job_feeds_the_24h_change(harness: BotHarness, clock: ManualClock) -> None:
-    await register(harness, USER)
+    await register(harness, USER, profile=TRADER_PROFILE)
     await register(harness, USER + 1, username="other")
     assert await harness.services.portfolio.snapshot_all() == 2
     clock.advance(25 * 3600)
@@ -208,7 +214,7 @@ async def test_snapshot_job_feeds_the_24h_change(harness: BotHarness, clock: Man
 
 
 async def test_scenarios_are_added_audited_and_applied(harness: BotHarness) -> None:
-    await register(harness, USER)
+    await register(harness, USER, profile=TRADER_PROFILE)
     await buy(harness, USER, "/buy BTCUSDT 0.05")
     added = texts(await harness.send(ADMIN_ID, "/scenarios add Crash BTC=-50", username="boss"))[0]
     assert "Scenario added" in plain(added)
@@ -222,7 +228,7 @@ async def test_scenarios_are_added_audited_and_applied(harness: BotHarness) -> N
 
 
 async def test_rebalance_sends_all_orders_after_one_confirmation(harness: BotHarness) -> None:
-    await register(harness, USER)
+    await register(harness, USER, profile=TRADER_PROFILE)
     await buy(harness, USER, "/buy BTCUSDT 0.05")
     await buy(harness, USER, "/buy ETHUSDT 0.1")
     card = await harness.send(USER, "/rebalance equal")

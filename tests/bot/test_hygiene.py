@@ -141,10 +141,21 @@ async def test_help_and_menu_come_from_one_registry(harness: BotHarness) -> None
         "📊 Performance",
         "🛡 Risk",
         "🏦 Accounts",
+        "🔔 Alerts",
         "⚙️ Settings",
         "❓ Help",
     ]
-    for command in ("/buy", "/sell", "/portfolio", "/positions", "/accounts", "/link", "/settings", "/help"):
+    for command in (
+        "/buy",
+        "/sell",
+        "/portfolio",
+        "/positions",
+        "/alerts",
+        "/accounts",
+        "/link",
+        "/settings",
+        "/help",
+    ):
         assert command in help_text
 
     pressed = texts(await harness.send(36, "💼 Portfolio"))

@@ -21,7 +21,9 @@ async def live_account(harness: BotHarness) -> Account:
     return next(a for a in await harness.services.accounts.list_accounts(user) if not a.is_paper)
 
 
-def pushed(harness: BotHarness, start: int) -> list[str]:
+async def pushed(harness: BotHarness, start: int) -> list[str]:
+    """Deliver what the outbox holds, then return the texts sent since ``start``."""
+    await harness.delivery.drain()
     return [plain(r.text) for r in harness.session.requests[start:] if isinstance(r, SendMessage)]
 
 
@@ -34,7 +36,7 @@ async def test_scheduled_check_flags_revoked_key(harness: BotHarness, exchanges:
     assert await harness.services.key_monitor.check_all() == 1
     assert await harness.services.key_monitor.check_all() == 0, "a flagged account is not checked again"
 
-    messages = pushed(harness, start)
+    messages = await pushed(harness, start)
     assert len(messages) == 1
     assert "Bybit rejected the API key of your account “Main”" in messages[0]
     assert "Re-check keys" in messages[0]
@@ -57,7 +59,7 @@ async def test_scheduled_check_leaves_a_working_key_alone(
     assert after.key_checked_at is not None
     assert before.key_checked_at is not None
     assert after.key_checked_at > before.key_checked_at
-    assert pushed(harness, start) == []
+    assert await pushed(harness, start) == []
 
 
 async def test_network_failure_does_not_flag(harness: BotHarness, exchanges: FakeExchanges) -> None:
@@ -76,12 +78,13 @@ async def test_rejection_on_next_use_flags_key(harness: BotHarness, exchanges: F
     exchanges.http["bybit"].answer("GET", "/v5/account/wallet-balance", REVOKED)
     start = len(harness.session.requests)
 
-    portfolio = plain(texts(await harness.send(USER, "/portfolio"))[-1])
+    replies = [plain(text) for text in texts(await harness.send(USER, "/portfolio"))]
+    portfolio = next(text for text in replies if "Portfolio" in text)
     assert "Main" in portfolio, "the portfolio still shows every account"
     assert "Paper" in portfolio, "the portfolio still shows every account"
     await harness.send(USER, "/portfolio")
 
-    alerts = [m for m in pushed(harness, start) if "rejected the API key" in m]
+    alerts = [m for m in await pushed(harness, start) if "rejected the API key" in m]
     assert len(alerts) == 1
     account = await live_account(harness)
     assert account.key_status is KeyStatus.INVALID
@@ -108,8 +111,8 @@ async def test_flagged_account_is_skipped_and_refuses_orders(
     user = await harness.services.users.get_by_telegram_id(USER)
     assert user is not None
     await harness.services.accounts.set_default(user, account.id)
-    refused = plain(texts(await harness.send(USER, "/buy BTCUSDT 0.001"))[-1])
-    assert "KEY_INVALID" in refused
+    replies = [plain(text) for text in texts(await harness.send(USER, "/buy BTCUSDT 0.001"))]
+    refused = next(text for text in replies if "KEY_INVALID" in text)
     assert "Re-check keys" in refused
 
 

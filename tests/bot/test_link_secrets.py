@@ -60,9 +60,10 @@ async def test_canary_keys_never_appear_in_plain_text(
     opened = await harness.press(USER, button_data(listed, "ac:open:" + (await _live_account_id(harness))))
     await harness.press(USER, button_data(opened, "ac:default:"))
     await harness.press(USER, button_data(opened, "ac:check:"))
-    card = await harness.send(USER, "/buy BTCUSDT 0.001")
-    bought = await harness.press(USER, button_data(card, "od:ok:"))
-    assert "Bought 0.001 BTC" in plain(texts(bought)[-1])
+    # A sale: the fake account already holds more BTC than the risk profile would let it add.
+    card = await harness.send(USER, "/sell BTCUSDT 0.001")
+    sold = await harness.press(USER, button_data(card, "od:ok:"))
+    assert "Sold 0.001 BTC" in plain(texts(sold)[-1])
     await harness.services.gateways.close()
 
     used = {request.headers.get("X-MBX-APIKEY") for request in local_binance.requests}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,6 +15,8 @@ from engine.orders.models import OrderStatus
 from tests.harness import BotHarness, button_data, plain, register, texts
 
 USER = 42
+# A little over the default minimum gap between two orders of one user (RATE_LIMIT_ORDER_GAP_MS=100).
+ORDER_GAP = 0.12
 
 
 async def paper_balances(harness: BotHarness, telegram_id: int) -> dict[str, Decimal]:
@@ -80,6 +83,7 @@ async def test_order_is_stored_with_client_order_id_and_fill(harness: BotHarness
 async def test_sell_after_buy_returns_quote_minus_fees(harness: BotHarness) -> None:
     await register(harness, USER)
     await harness.press(USER, button_data(await harness.send(USER, "/buy BTCUSDT 0.002"), "od:ok:"))
+    await asyncio.sleep(ORDER_GAP)
     sold = await harness.press(USER, button_data(await harness.send(USER, "/sell BTCUSDT 0.002"), "od:ok:"))
     assert "Sold 0.002 BTC" in plain(texts(sold)[-1])
 
@@ -128,6 +132,7 @@ async def test_double_confirm_places_one_order(harness: BotHarness) -> None:
     card = await harness.send(USER, "/buy BTCUSDT 0.001")
     confirm = button_data(card, "od:ok:")
     await harness.press(USER, confirm)
+    await asyncio.sleep(ORDER_GAP)  # past the rate limiter, so the draft itself must refuse
     second = await harness.press(USER, confirm)
     assert alerts(second) == ["This order was already sent."]
     assert texts(second) == []

@@ -27,7 +27,7 @@ INHERITED_VARIABLES = ("PATH", "HOME", "TMPDIR", "SYSTEMROOT", "LANG", "LC_ALL")
 class BotProcess:
     """The bot running as a child process, with stdout and stderr captured to files."""
 
-    def __init__(self, workdir: Path, api_base: str) -> None:
+    def __init__(self, workdir: Path, api_base: str, settings: dict[str, str] | None = None) -> None:
         self.workdir = workdir
         self.database = workdir / "e2e.db"
         self.stdout_path = workdir / "bot.stdout.log"
@@ -47,6 +47,7 @@ class BotProcess:
                 "PYTHONPATH": str(REPOSITORY),
             }
         )
+        environment.update(settings or {})
         # The working directory is the test's own, so pydantic-settings finds no stray .env.
         with self.stdout_path.open("wb") as stdout, self.stderr_path.open("wb") as stderr:
             self.popen = subprocess.Popen(

@@ -16,6 +16,7 @@ from bot.keyboards import clamp_page, pager
 from bot.middlewares.access import ADMIN
 from bot.routing import RouterBlueprint
 from bot.services import Services
+from bot.views.outbox import outbox_lines
 from engine.admin.audit import AuditEntry
 
 router = RouterBlueprint(__name__, filters=(IsAdmin(),))
@@ -42,6 +43,7 @@ async def show_stats(message: Message, services: Services) -> None:
             pending=counts["users_pending_verification"],
         ),
         _("Orders in the last 24 h: {count}").format(count=counts["orders_24h"]),
+        *outbox_lines(await services.outbox.stats()),
     ]
     await message.answer("\n".join(lines))
 

@@ -130,7 +130,9 @@ def _draft_id(callback_data: DraftAction) -> uuid.UUID:
         raise NotFoundError("draft") from exc
 
 
-@router.callback_query(DraftAction.filter(F.action == "ok"), flags={"permission": Permission.TRADE})
+@router.callback_query(
+    DraftAction.filter(F.action == "ok"), flags={"permission": Permission.TRADE, "rate_limit": "order"}
+)
 async def confirm(
     query: CallbackQuery, callback_data: DraftAction, user: User, services: Services, notifier: Notifier
 ) -> None:

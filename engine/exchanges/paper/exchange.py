@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -124,6 +125,20 @@ class PaperExchange:
         return {
             asset: BalanceEntry(asset=asset, free=balance.free, used=balance.locked)
             for asset, balance in balances.items()
+        }
+
+    async def fetch_balances(
+        self, account_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, dict[str, BalanceEntry]]:
+        """Balances of many accounts in one read (the risk scan values every user at once)."""
+        async with self._uow(read_only=True) as uow:
+            books = await uow.paper.get_balances_many(account_ids)
+        return {
+            account_id: {
+                asset: BalanceEntry(asset=asset, free=balance.free, used=balance.locked)
+                for asset, balance in balances.items()
+            }
+            for account_id, balances in books.items()
         }
 
     def execution_price(self, market: Market, side: OrderSide, last: Decimal) -> Decimal:

@@ -7,6 +7,7 @@ exchange, so reconciliation by client_order_id works the same as on a real one.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -54,6 +55,12 @@ class PaperLedger(Protocol):
         self, account_id: uuid.UUID, *, for_update: bool = False
     ) -> dict[str, PaperBalance]:
         """Return balances by asset; ``for_update`` locks the rows where the database can."""
+        ...
+
+    async def get_balances_many(
+        self, account_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, dict[str, PaperBalance]]:
+        """Balances of many accounts, by account and asset; accounts without balances are left out."""
         ...
 
     async def save_balance(self, account_id: uuid.UUID, balance: PaperBalance) -> None: ...

@@ -1,0 +1,79 @@
+"""Repository port of the risk engine, and the renderer that turns its events into texts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from engine.accounts.models import Account
+from engine.risk.limits import PersonalLimits, RiskLimits
+from engine.risk.models import AlertSettings, AlertState, AlertType, DailyReport, EquityMarks, RiskAlert
+from engine.users.models import RiskProfile, User
+
+if TYPE_CHECKING:  # the alert rules import the exposure model, which needs the unit of work
+    from engine.risk.alerts import AlertChange
+
+
+class RiskRepository(Protocol):
+    # -- limits --------------------------------------------------------------------
+    async def profile_limits(self) -> dict[RiskProfile, RiskLimits]:
+        """Limits an admin has set; a profile missing here uses the defaults."""
+        ...
+
+    async def save_profile_limits(self, profile: RiskProfile, limits: RiskLimits, at: datetime) -> None: ...
+
+    async def personal_limits(self, user_id: uuid.UUID) -> PersonalLimits | None: ...
+
+    async def all_personal_limits(self) -> dict[uuid.UUID, PersonalLimits]: ...
+
+    async def save_personal_limits(self, user_id: uuid.UUID, limits: PersonalLimits, at: datetime) -> None:
+        """Store the user's own limits; empty limits delete the record."""
+        ...
+
+    # -- equity marks --------------------------------------------------------------
+    async def marks(self, user_id: uuid.UUID) -> EquityMarks | None: ...
+
+    async def all_marks(self) -> dict[uuid.UUID, EquityMarks]: ...
+
+    async def insert_marks(self, marks: Sequence[EquityMarks]) -> None: ...
+
+    async def update_marks(self, marks: Sequence[EquityMarks]) -> None: ...
+
+    # -- alerts --------------------------------------------------------------------
+    async def alert_states(self) -> dict[tuple[uuid.UUID, AlertType], AlertState]: ...
+
+    async def open_alerts(self, user_id: uuid.UUID) -> list[AlertState]: ...
+
+    async def insert_alert_states(self, states: Sequence[AlertState]) -> None: ...
+
+    async def update_alert_states(self, states: Sequence[AlertState]) -> None: ...
+
+    async def delete_alert_states(self, keys: Sequence[tuple[uuid.UUID, AlertType]]) -> None: ...
+
+    async def add_alerts(self, alerts: Sequence[RiskAlert]) -> None: ...
+
+    async def recent_alerts(self, user_id: uuid.UUID, limit: int) -> list[RiskAlert]: ...
+
+    # -- alert settings ------------------------------------------------------------
+    async def alert_settings(self, user_id: uuid.UUID) -> AlertSettings | None: ...
+
+    async def all_alert_settings(self) -> dict[uuid.UUID, AlertSettings]: ...
+
+    async def save_alert_settings(self, settings: AlertSettings, at: datetime) -> None: ...
+
+    # -- who is scanned ------------------------------------------------------------
+    async def active_users_with_accounts(
+        self, user_ids: Sequence[uuid.UUID] | None = None
+    ) -> list[tuple[User, list[Account]]]:
+        """ACTIVE users (all, or those listed) with their active accounts, in a few queries."""
+        ...
+
+
+class RiskRenderer(Protocol):
+    """Texts of risk pushes, in the recipient's language (implemented by the bot)."""
+
+    def alert(self, user: User, change: AlertChange) -> str: ...
+
+    def daily_report(self, user: User, report: DailyReport) -> str: ...

@@ -1,0 +1,325 @@
+"""Risk limits, equity marks, alerts and alert settings.
+
+The scan reads every row of these tables at once, so the bulk reads select
+plain columns (no ORM identity map) and the bulk writes are executemany calls.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, time
+from typing import Any
+
+from sqlalchemy import Row, bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from engine.accounts.models import Account
+from engine.risk.limits import LimitName, PersonalLimits, RiskLimits
+from engine.risk.models import (
+    AlertKind,
+    AlertSettings,
+    AlertState,
+    AlertType,
+    EquityMarks,
+    RiskAlert,
+    Severity,
+)
+from engine.users.models import RiskProfile, User, UserStatus
+from storage.models import (
+    AccountRow,
+    AlertSettingsRow,
+    AlertStateRow,
+    EquityMarkRow,
+    ProfileLimitsRow,
+    RiskAlertRow,
+    UserLimitsRow,
+    UserRow,
+)
+from storage.repositories.users import _account_from_row, _user_from_row
+
+_IN_CHUNK = 2000
+_LIMIT_COLUMNS = tuple(name.value for name in LimitName)
+
+
+class SqlRiskRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    # -- limits --------------------------------------------------------------------
+
+    async def profile_limits(self) -> dict[RiskProfile, RiskLimits]:
+        rows = await self._session.execute(select(ProfileLimitsRow.__table__))
+        return {
+            RiskProfile(row.profile): RiskLimits(**{name: getattr(row, name) for name in _LIMIT_COLUMNS})
+            for row in rows.all()
+        }
+
+    async def save_profile_limits(self, profile: RiskProfile, limits: RiskLimits, at: datetime) -> None:
+        row = await self._session.get(ProfileLimitsRow, profile.value)
+        if row is None:
+            row = ProfileLimitsRow(profile=profile.value)
+            self._session.add(row)
+        for name in _LIMIT_COLUMNS:
+            setattr(row, name, getattr(limits, name))
+        row.updated_at = at
+        await self._session.flush()
+
+    async def personal_limits(self, user_id: uuid.UUID) -> PersonalLimits | None:
+        row = await self._session.get(UserLimitsRow, user_id)
+        return _personal(row) if row else None
+
+    async def all_personal_limits(self) -> dict[uuid.UUID, PersonalLimits]:
+        rows = await self._session.execute(select(UserLimitsRow.__table__))
+        return {row.user_id: _personal(row) for row in rows.all()}
+
+    async def save_personal_limits(self, user_id: uuid.UUID, limits: PersonalLimits, at: datetime) -> None:
+        row = await self._session.get(UserLimitsRow, user_id)
+        if limits.is_empty:
+            if row is not None:
+                await self._session.delete(row)
+                await self._session.flush()
+            return
+        if row is None:
+            row = UserLimitsRow(user_id=user_id)
+            self._session.add(row)
+        for name in _LIMIT_COLUMNS:
+            setattr(row, name, getattr(limits, name))
+        row.updated_at = at
+        await self._session.flush()
+
+    # -- equity marks --------------------------------------------------------------
+
+    async def marks(self, user_id: uuid.UUID) -> EquityMarks | None:
+        row = await self._session.get(EquityMarkRow, user_id)
+        return _marks(row) if row else None
+
+    async def all_marks(self) -> dict[uuid.UUID, EquityMarks]:
+        rows = await self._session.execute(select(EquityMarkRow.__table__))
+        return {row.user_id: _marks(row) for row in rows.all()}
+
+    async def insert_marks(self, marks: Sequence[EquityMarks]) -> None:
+        if marks:
+            await self._session.execute(insert(EquityMarkRow), [_marks_values(mark) for mark in marks])
+
+    async def update_marks(self, marks: Sequence[EquityMarks]) -> None:
+        if not marks:
+            return
+        # A Core executemany: the ORM's bulk update costs several times more per row.
+        table = EquityMarkRow.__table__
+        statement = (
+            update(table)
+            .where(table.c.user_id == bindparam("key"))
+            .values(
+                day=bindparam("day"),
+                day_start_equity=bindparam("day_start_equity"),
+                peak_equity=bindparam("peak_equity"),
+                updated_at=bindparam("updated_at"),
+            )
+        )
+        rows = [{**_marks_values(mark), "key": mark.user_id} for mark in marks]
+        connection = await self._session.connection()
+        await connection.execute(statement, rows)
+
+    # -- alerts --------------------------------------------------------------------
+
+    async def alert_states(self) -> dict[tuple[uuid.UUID, AlertType], AlertState]:
+        rows = await self._session.execute(select(AlertStateRow.__table__))
+        states = [_state(row) for row in rows.all()]
+        return {(state.user_id, state.type): state for state in states}
+
+    async def open_alerts(self, user_id: uuid.UUID) -> list[AlertState]:
+        rows = await self._session.execute(
+            select(AlertStateRow.__table__)
+            .where(AlertStateRow.user_id == user_id)
+            .order_by(AlertStateRow.opened_at)
+        )
+        return [_state(row) for row in rows.all()]
+
+    async def insert_alert_states(self, states: Sequence[AlertState]) -> None:
+        if states:
+            await self._session.execute(insert(AlertStateRow), [_state_values(state) for state in states])
+
+    async def update_alert_states(self, states: Sequence[AlertState]) -> None:
+        if states:
+            await self._session.execute(update(AlertStateRow), [_state_values(state) for state in states])
+
+    async def delete_alert_states(self, keys: Sequence[tuple[uuid.UUID, AlertType]]) -> None:
+        for user_id, alert_type in keys:
+            await self._session.execute(
+                delete(AlertStateRow).where(
+                    AlertStateRow.user_id == user_id, AlertStateRow.alert_type == alert_type.value
+                )
+            )
+
+    async def add_alerts(self, alerts: Sequence[RiskAlert]) -> None:
+        if not alerts:
+            return
+        values = [
+            {
+                "id": alert.id,
+                "user_id": alert.user_id,
+                "alert_type": alert.type.value,
+                "kind": alert.kind.value,
+                "severity": alert.severity.value,
+                "value": alert.value,
+                "limit": alert.limit,
+                "symbol": alert.symbol,
+                "delivered": alert.delivered,
+                "created_at": alert.created_at,
+            }
+            for alert in alerts
+        ]
+        await self._session.execute(insert(RiskAlertRow), values)
+
+    async def recent_alerts(self, user_id: uuid.UUID, limit: int) -> list[RiskAlert]:
+        rows = await self._session.execute(
+            select(RiskAlertRow.__table__)
+            .where(RiskAlertRow.user_id == user_id)
+            .order_by(RiskAlertRow.created_at.desc())
+            .limit(limit)
+        )
+        return [
+            RiskAlert(
+                id=row.id,
+                user_id=row.user_id,
+                type=AlertType(row.alert_type),
+                kind=AlertKind(row.kind),
+                severity=Severity(row.severity),
+                value=row.value,
+                limit=row.limit,
+                created_at=row.created_at,
+                symbol=row.symbol,
+                delivered=row.delivered,
+            )
+            for row in rows.all()
+        ]
+
+    # -- alert settings ------------------------------------------------------------
+
+    async def alert_settings(self, user_id: uuid.UUID) -> AlertSettings | None:
+        row = await self._session.get(AlertSettingsRow, user_id)
+        return _settings(row) if row else None
+
+    async def all_alert_settings(self) -> dict[uuid.UUID, AlertSettings]:
+        rows = await self._session.execute(select(AlertSettingsRow.__table__))
+        return {row.user_id: _settings(row) for row in rows.all()}
+
+    async def save_alert_settings(self, settings: AlertSettings, at: datetime) -> None:
+        row = await self._session.get(AlertSettingsRow, settings.user_id)
+        if row is None:
+            row = AlertSettingsRow(user_id=settings.user_id)
+            self._session.add(row)
+        row.severities = ",".join(severity.value for severity in Severity if severity in settings.severities)
+        row.quiet_start = _clock_text(settings.quiet_start)
+        row.quiet_end = _clock_text(settings.quiet_end)
+        row.report_enabled = settings.report_enabled
+        row.report_time = _clock_text(settings.report_time) or "20:00"
+        row.last_report_on = settings.last_report_on
+        row.last_report_equity = settings.last_report_equity
+        row.last_report_at = settings.last_report_at
+        row.updated_at = at
+        await self._session.flush()
+
+    # -- who is scanned ------------------------------------------------------------
+
+    async def active_users_with_accounts(
+        self, user_ids: Sequence[uuid.UUID] | None = None
+    ) -> list[tuple[User, list[Account]]]:
+        active = UserRow.status == UserStatus.ACTIVE.value
+        user_rows: list[Row[Any]] = []
+        account_rows: list[Row[Any]] = []
+        chunks = (
+            [None]
+            if user_ids is None
+            else [list(user_ids)[i : i + _IN_CHUNK] for i in range(0, len(user_ids), _IN_CHUNK)]
+        )
+        for chunk in chunks:
+            users = select(UserRow.__table__).where(active)
+            accounts = (
+                select(AccountRow.__table__)
+                .join(UserRow, UserRow.id == AccountRow.user_id)
+                .where(active, AccountRow.is_active.is_(True))
+                .order_by(AccountRow.created_at)
+            )
+            if chunk is not None:
+                users = users.where(UserRow.id.in_(chunk))
+                accounts = accounts.where(AccountRow.user_id.in_(chunk))
+            user_rows.extend((await self._session.execute(users)).all())
+            account_rows.extend((await self._session.execute(accounts)).all())
+
+        by_user: dict[uuid.UUID, list[Account]] = {}
+        for row in account_rows:
+            by_user.setdefault(row.user_id, []).append(_account_from_row(row))  # type: ignore[arg-type]
+        return [(_user_from_row(row), by_user.get(row.id, [])) for row in user_rows]  # type: ignore[arg-type]
+
+
+def _personal(row: Any) -> PersonalLimits:
+    return PersonalLimits(**{name: getattr(row, name) for name in _LIMIT_COLUMNS})
+
+
+def _marks(row: Any) -> EquityMarks:
+    return EquityMarks(row.user_id, row.day, row.day_start_equity, row.peak_equity, row.updated_at)
+
+
+def _marks_values(mark: EquityMarks) -> dict[str, Any]:
+    return {
+        "user_id": mark.user_id,
+        "day": mark.day,
+        "day_start_equity": mark.day_start_equity,
+        "peak_equity": mark.peak_equity,
+        "updated_at": mark.updated_at,
+    }
+
+
+def _state(row: Any) -> AlertState:
+    return AlertState(
+        user_id=row.user_id,
+        type=AlertType(row.alert_type),
+        severity=Severity(row.severity),
+        value=row.value,
+        limit=row.limit,
+        opened_at=row.opened_at,
+        updated_at=row.updated_at,
+        symbol=row.symbol,
+        notified=row.notified,
+    )
+
+
+def _state_values(state: AlertState) -> dict[str, Any]:
+    return {
+        "user_id": state.user_id,
+        "alert_type": state.type.value,
+        "severity": state.severity.value,
+        "value": state.value,
+        "limit": state.limit,
+        "symbol": state.symbol,
+        "notified": state.notified,
+        "opened_at": state.opened_at,
+        "updated_at": state.updated_at,
+    }
+
+
+def _settings(row: Any) -> AlertSettings:
+    return AlertSettings(
+        user_id=row.user_id,
+        severities=frozenset(Severity(value) for value in row.severities.split(",") if value),
+        quiet_start=_clock(row.quiet_start),
+        quiet_end=_clock(row.quiet_end),
+        report_enabled=row.report_enabled,
+        report_time=_clock(row.report_time) or time(20, 0),
+        last_report_on=row.last_report_on,
+        last_report_equity=row.last_report_equity,
+        last_report_at=row.last_report_at,
+    )
+
+
+def _clock(text: str | None) -> time | None:
+    if not text:
+        return None
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _clock_text(value: time | None) -> str | None:
+    return value.strftime("%H:%M") if value is not None else None
