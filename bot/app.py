@@ -56,7 +56,7 @@ from engine.accounts.monitor import KeyMonitor
 from engine.accounts.service import AccountService
 from engine.admin.service import AdminService
 from engine.analytics.bundle import AnalyticsServices
-from engine.analytics.limits import ProfileVarLimits
+from engine.analytics.limits import VarLimitLookup
 from engine.analytics.performance_service import PerformanceService
 from engine.analytics.rebalance_service import RebalanceService
 from engine.analytics.risk_service import RiskService, market_clock
@@ -170,6 +170,7 @@ def build_services(
     notifier = Notifier(outbox, i18n, uow)
     notifier.subscribe(bus)
     texts = RiskTexts(i18n)
+    risk_settings = RiskSettingsService(uow, clock)
     return Services(
         settings=settings,
         clock=clock,
@@ -183,8 +184,10 @@ def build_services(
         admin=admin,
         orders=orders,
         portfolio=portfolio,
-        analytics=build_analytics(settings, uow, clock, prices, gateways, orders, portfolio, admin),
-        risk=RiskSettingsService(uow, clock),
+        analytics=build_analytics(
+            settings, uow, clock, prices, gateways, orders, portfolio, admin, risk_settings
+        ),
+        risk=risk_settings,
         risk_scanner=RiskScanner(uow, exposures, returns, outbox, texts, clock),
         daily_reports=DailyReporter(uow, exposures, outbox, texts, clock),
         outbox=outbox,
@@ -210,6 +213,7 @@ def build_analytics(
     orders: OrderService,
     portfolio: PortfolioService,
     admin: AdminService,
+    limits: VarLimitLookup,
 ) -> AnalyticsServices:
     """Performance, risk, rebalancing and stress scenarios over the recorded daily history."""
     history = DailyHistory()
@@ -217,9 +221,7 @@ def build_analytics(
     lookback = settings.analytics.lookback_days
     return AnalyticsServices(
         performance=PerformanceService(uow, portfolio, clock),
-        # NOTE: ProfileVarLimits serves the default limit of each risk profile; a
-        # lookup of the limits admins store replaces it here.
-        risk=RiskService(uow, portfolio, history, market_now, ProfileVarLimits(), lookback_days=lookback),
+        risk=RiskService(uow, portfolio, history, market_now, limits, lookback_days=lookback),
         rebalancing=RebalanceService(
             uow,
             gateways,

@@ -1,8 +1,9 @@
 """The VaR limit each risk profile allows, as a fraction of equity (VaR at 95 %, 24 hours).
 
-These are the default profile limits. ``ProfileVarLimits`` serves them;
-when admins can change limits per user, a lookup that reads the stored
-limits replaces it in ``bot/app.py`` without touching the analytics.
+These are the default profile limits, served by ``ProfileVarLimits`` where no
+database is at hand. The bot passes ``engine.risk.service.RiskSettingsService``
+instead, which returns the limit in force: the profile's as admins set it, or
+the user's own tighter value.
 """
 
 from __future__ import annotations

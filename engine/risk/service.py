@@ -81,6 +81,10 @@ class RiskSettingsService:
         profile = stored.get(user.risk_profile, DEFAULT_LIMITS[user.risk_profile])
         return UserLimits(profile, personal, resolve_limits(user.risk_profile, stored, personal))
 
+    async def var_limit(self, user: User) -> Decimal:
+        """Return the 95 % 24 h VaR limit in force for the user (the analytics' VarLimitLookup)."""
+        return (await self.user_limits(user)).effective.max_var
+
     async def tighten(self, user: User, name: LimitName, value: Decimal) -> UserLimits:
         """Set the user's own value of one limit; it may not be looser than the profile's."""
         current = await self.user_limits(user)

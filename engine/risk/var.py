@@ -1,4 +1,8 @@
-"""Historical value at risk of a weighted portfolio (numpy, float64 at the analytics boundary).
+"""Historical value at risk of weighted portfolios, for the risk-limit checks and the scan.
+
+The quantile itself is ``engine.analytics.var.historical_var_columns``, the
+same function /risk uses; this module builds each portfolio's return series
+from the assets' returns and weights, many portfolios in one matrix product.
 
 Convention, the same as ``empyrical.value_at_risk``:
 
@@ -17,6 +21,8 @@ Convention, the same as ``empyrical.value_at_risk``:
 from __future__ import annotations
 
 import numpy as np
+
+from engine.analytics.var import DAY_HOURS, historical_var_columns
 
 DEFAULT_CONFIDENCE = 0.95
 
@@ -77,8 +83,10 @@ def historical_var_many(
         raise ValueError("VaR needs at least one day of returns")
 
     portfolio_returns = matrix @ table.T  # (days, portfolios)
-    quantile = np.percentile(portfolio_returns, 100.0 * (1.0 - confidence), axis=0)
-    return np.maximum(-quantile, 0.0) * np.sqrt(horizon_days)
+    losses = historical_var_columns(
+        portfolio_returns, confidence, horizon_hours=horizon_days * DAY_HOURS, period_hours=DAY_HOURS
+    )
+    return np.maximum(losses, 0.0)
 
 
 def _check_arguments(matrix: np.ndarray, table: np.ndarray, confidence: float, horizon_days: float) -> None:
