@@ -38,6 +38,8 @@ from engine.market.live import LiveTickerFeed
 from engine.market.ports import PriceFeed
 from engine.market.replay import ReplayPriceFeed
 from engine.orders.service import OrderService
+from engine.orders.sync import OrderSync
+from engine.orders.twap import TwapService
 from engine.portfolio.service import PortfolioService
 from engine.risk.pretrade import BalanceCheck, PreTradeChecker
 from engine.users.service import UserService
@@ -73,6 +75,9 @@ def build_services(
             starting_balance=settings.paper.starting_balance,
             slippage=settings.paper.slippage,
             taker_fee=settings.paper.taker_fee,
+            maker_fee=settings.paper_matching.maker_fee,
+            volume_share=settings.paper_matching.fill_volume_share,
+            buy_fee_in_base=settings.paper_matching.buy_fee_in_base,
         ),
     )
     gateways = GatewayRegistry(paper)
@@ -83,6 +88,8 @@ def build_services(
         clock,
         PreTradeChecker([BalanceCheck()]),
         confirm_ttl=timedelta(seconds=settings.trading.order_confirm_timeout_seconds),
+        lookup_attempts=settings.orders.lookup_attempts,
+        lookup_delay_seconds=settings.orders.lookup_delay_seconds,
     )
     return Services(
         settings=settings,
@@ -96,9 +103,33 @@ def build_services(
         users=UserService(uow, clock, paper.opening_balances()),
         admin=AdminService(uow, clock),
         orders=orders,
+        order_sync=build_order_sync(settings, uow, gateways, orders, clock, paper),
+        twaps=TwapService(uow, orders, gateways, bus, clock),
         portfolio=PortfolioService(uow, gateways, clock),
         i18n=create_i18n(),
         admin_ids=frozenset(settings.telegram.admin_ids),
+    )
+
+
+def build_order_sync(
+    settings: Settings,
+    uow: SqlUnitOfWorkFactory,
+    gateways: GatewayRegistry,
+    orders: OrderService,
+    clock: Clock,
+    paper: PaperExchange,
+) -> OrderSync:
+    order_settings = settings.orders
+    return OrderSync(
+        uow,
+        gateways,
+        orders,
+        clock,
+        paper=paper,
+        interval=timedelta(seconds=order_settings.sync_interval_seconds),
+        max_backoff=timedelta(seconds=order_settings.sync_max_backoff_seconds),
+        misses_before_reject=order_settings.unknown_after_lookups,
+        unknown_after=timedelta(seconds=order_settings.unknown_after_seconds),
     )
 
 

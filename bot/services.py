@@ -14,6 +14,8 @@ from engine.exchanges.paper.exchange import PaperExchange
 from engine.exchanges.registry import GatewayRegistry
 from engine.market.ports import PriceFeed
 from engine.orders.service import OrderService
+from engine.orders.sync import OrderSync
+from engine.orders.twap import TwapService
 from engine.portfolio.service import PortfolioService
 from engine.users.service import UserService
 from storage.db import Database
@@ -33,6 +35,8 @@ class Services:
     users: UserService
     admin: AdminService
     orders: OrderService
+    order_sync: OrderSync
+    twaps: TwapService
     portfolio: PortfolioService
     i18n: I18n
     admin_ids: frozenset[int] = field(default_factory=frozenset)

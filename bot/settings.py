@@ -100,6 +100,31 @@ class PaperSettings(BaseSettings):
         return value
 
 
+class PaperMatchingSettings(BaseSettings):
+    """How the PAPER exchange fills resting and large orders."""
+
+    model_config = _config("PAPER_")
+
+    fill_volume_share: Decimal = Field(default=Decimal("0.1"), gt=0, le=1)
+    maker_fee: Decimal | None = Field(default=None, ge=0, lt=Decimal("0.05"))
+    buy_fee_in_base: bool = False
+    match_interval_seconds: float = Field(default=5.0, ge=0.5, le=3600)
+
+
+class OrderSettings(BaseSettings):
+    """Order tracking, reconciliation with the exchanges, and TWAP execution."""
+
+    model_config = _config("ORDER_")
+
+    sync_interval_seconds: float = Field(default=15.0, ge=1, le=3600)
+    sync_max_backoff_seconds: float = Field(default=600.0, ge=1, le=86_400)
+    lookup_attempts: int = Field(default=4, ge=1, le=20)
+    lookup_delay_seconds: float = Field(default=1.0, ge=0, le=60)
+    unknown_after_lookups: int = Field(default=5, ge=1, le=1000)
+    unknown_after_seconds: float = Field(default=300.0, ge=0, le=86_400)
+    twap_check_seconds: float = Field(default=5.0, ge=1, le=600)
+
+
 class TradingSettings(BaseSettings):
     model_config = _config()
 
@@ -132,6 +157,8 @@ class Settings:
     trading: TradingSettings
     logging: LoggingSettings
     storage: StorageSettings
+    paper_matching: PaperMatchingSettings
+    orders: OrderSettings
 
 
 class SettingsError(Exception):
@@ -147,6 +174,8 @@ def load_settings(env_file: Path | None = None) -> Settings:
         "trading": (TradingSettings, ""),
         "logging": (LoggingSettings, ""),
         "storage": (StorageSettings, ""),
+        "paper_matching": (PaperMatchingSettings, "PAPER_"),
+        "orders": (OrderSettings, "ORDER_"),
     }
     values: dict[str, BaseSettings] = {}
     problems: list[str] = []

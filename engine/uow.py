@@ -8,7 +8,7 @@ from typing import Protocol, Self
 from engine.accounts.ports import AccountRepository
 from engine.admin.ports import AuditRepository
 from engine.exchanges.paper.ledger import PaperLedger
-from engine.orders.ports import OrderDraftRepository, OrderRepository
+from engine.orders.ports import OrderDraftRepository, OrderRepository, TwapRepository
 from engine.users.ports import UserRepository
 
 
@@ -25,6 +25,7 @@ class UnitOfWork(Protocol):
     drafts: OrderDraftRepository
     audit: AuditRepository
     paper: PaperLedger
+    twaps: TwapRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -7,8 +7,10 @@ from types import TracebackType
 from typing import Self
 
 from storage.db import Database
-from storage.repositories.orders import SqlOrderDraftRepository, SqlOrderRepository
+from storage.repositories.drafts import SqlOrderDraftRepository
+from storage.repositories.orders import SqlOrderRepository
 from storage.repositories.paper import SqlPaperLedger
+from storage.repositories.twaps import SqlTwapRepository
 from storage.repositories.users import SqlAccountRepository, SqlAuditRepository, SqlUserRepository
 
 # Set while the current task holds the SQLite write lock: a nested write unit
@@ -46,6 +48,7 @@ class SqlUnitOfWork:
         self.drafts = SqlOrderDraftRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
         self.paper = SqlPaperLedger(self.session)
+        self.twaps = SqlTwapRepository(self.session)
         return self
 
     async def __aexit__(

@@ -15,6 +15,8 @@ from bot.services import Services
 from bot.settings import (
     DatabaseSettings,
     LoggingSettings,
+    OrderSettings,
+    PaperMatchingSettings,
     PaperSettings,
     Settings,
     StorageSettings,
@@ -33,7 +35,13 @@ TEST_TOKEN = "123456:TEST-token-abcdefghijklmnopqrstuvwxyz"
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def make_settings(tmp_path: Path, **paper: object) -> Settings:
+def make_settings(
+    tmp_path: Path,
+    *,
+    matching: dict[str, object] | None = None,
+    orders: dict[str, object] | None = None,
+    **paper: object,
+) -> Settings:
     return Settings(
         telegram=TelegramSettings(_env_file=None, bot_token=TEST_TOKEN, admin_ids=[ADMIN_ID]),
         database=DatabaseSettings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"),
@@ -41,6 +49,9 @@ def make_settings(tmp_path: Path, **paper: object) -> Settings:
         trading=TradingSettings(_env_file=None),
         logging=LoggingSettings(_env_file=None),
         storage=StorageSettings(_env_file=None),
+        paper_matching=PaperMatchingSettings(_env_file=None, **(matching or {})),
+        # No waiting between lookups of an order whose creation timed out.
+        orders=OrderSettings(_env_file=None, **{"lookup_delay_seconds": 0, **(orders or {})}),
     )
 
 

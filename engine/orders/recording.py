@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from engine.common.ids import new_id
 from engine.common.money import ZERO
 from engine.exchanges.models import ExchangeOrder, ExchangeOrderState
-from engine.orders.models import Fill, Order, OrderStatus
+from engine.orders.models import Fill, Order, OrderSide, OrderStatus
 from engine.orders.state import check_transition
 
 
@@ -35,11 +37,13 @@ def apply_report(order: Order, report: ExchangeOrder) -> tuple[OrderStatus, list
     order.status = target
 
     order.exchange_order_id = report.exchange_order_id
+    order.is_trigger = report.is_trigger
     order.filled_quantity = report.filled_quantity
     order.average_price = report.average_price
     order.fee = report.fee
     order.fee_asset = report.fee_asset
-    if target is OrderStatus.REJECTED:
+    if target in (OrderStatus.REJECTED, OrderStatus.CANCELLED) and report.reason:
+        # Why the exchange rejected it, or expired the rest (IOC, FOK, post-only).
         order.reject_reason = report.reason
 
     known = {fill.trade_id for fill in order.fills}
@@ -60,6 +64,16 @@ def apply_report(order: Order, report: ExchangeOrder) -> tuple[OrderStatus, list
     ]
     order.fills.extend(new_fills)
     return previous, new_fills
+
+
+def base_delta(order: Order, fills: list[Fill]) -> Decimal:
+    """Base asset the fills add to the account (negative for a sell), net of fees paid in base."""
+    base = order.base_asset
+    quantity = sum((fill.quantity for fill in fills), ZERO)
+    base_fees = sum((fill.fee for fill in fills if fill.fee_asset == base), ZERO)
+    if order.side is OrderSide.BUY:
+        return quantity - base_fees
+    return -(quantity + base_fees)
 
 
 def event_name_for(previous: OrderStatus, order: Order, new_fills: int) -> str | None:

@@ -28,6 +28,13 @@ _ORDER_FIELDS = (
     "reason",
     "created_at",
     "updated_at",
+    "reduce_only",
+    "post_only",
+    "triggered",
+    "locked",
+    "matched_until",
+    "liquidity_candle",
+    "liquidity_used",
 )
 
 
@@ -146,6 +153,12 @@ class SqlPaperLedger:
             statement = statement.where(PaperOrderRow.symbol == symbol)
         rows = list(await self._session.scalars(statement.order_by(PaperOrderRow.created_at)))
         return await self._with_trades(rows)
+
+    async def accounts_with_open_orders(self) -> list[uuid.UUID]:
+        rows = await self._session.scalars(
+            select(PaperOrderRow.account_id).where(PaperOrderRow.state.in_(_OPEN_STATES)).distinct()
+        )
+        return list(rows)
 
     async def list_trades(
         self, account_id: uuid.UUID, symbol: str, since: datetime | None = None
