@@ -19,8 +19,9 @@ from bot.commands import menu_labels
 from bot.handlers import conversation, errors, fallback
 from bot.handlers.admin import stats as admin_stats
 from bot.handlers.admin import users as admin_users
+from bot.handlers.user import cancel as cancel_orders
 from bot.handlers.user import help as help_handlers
-from bot.handlers.user import portfolio, settings, start, trading
+from bot.handlers.user import order_form, orders, portfolio, settings, slippage, start, trading, twap
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.logging_setup import redactor
 from bot.middlewares.access import AccessGate
@@ -29,6 +30,7 @@ from bot.middlewares.inflight import InFlightTracker
 from bot.notifier import Notifier
 from bot.services import Services
 from bot.settings import Settings
+from bot.twap_notices import TwapNotices
 from engine.admin.service import AdminService
 from engine.common.clock import Clock, SystemClock
 from engine.events import EventBus
@@ -177,6 +179,7 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
     dispatcher = Dispatcher(storage=storage or build_fsm_storage(services.settings))
     notifier = Notifier(bot, services.i18n, services.uow)
     notifier.subscribe(services.bus)
+    TwapNotices(services, notifier).subscribe()
     dispatcher["services"] = services
     dispatcher["notifier"] = notifier
     tracker = InFlightTracker()
@@ -204,7 +207,12 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
         admin_stats.router,
         help_handlers.router,
         settings.router,
+        slippage.router,
         trading.router,
+        order_form.router,
+        orders.router,
+        cancel_orders.router,
+        twap.router,
         portfolio.router,
         # Must stay last: it answers whatever no other router took.
         fallback.router,

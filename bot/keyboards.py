@@ -66,6 +66,7 @@ def settings_menu(has_email: bool) -> InlineKeyboardMarkup:
         [button(_("Risk profile"), SettingsAction(action="risk"))],
         [button(_("Email"), SettingsAction(action="email"))],
         [button(_("Time zone"), SettingsAction(action="timezone"))],
+        [button(_("Maximum slippage"), SettingsAction(action="slippage"))],
     ]
     if has_email:
         rows[2].append(button(_("Remove email"), SettingsAction(action="email_clear")))

@@ -102,6 +102,13 @@ class OrderChanges:
             )
         return matches[0]
 
+    async def page(
+        self, user: User, where: OrderFilter, *, offset: int, limit: int
+    ) -> tuple[list[Order], int]:
+        """One page of the user's orders, newest first, and how many match in all."""
+        async with self._uow(read_only=True) as uow:
+            return await uow.orders.list_for_user(user.id, where=where, offset=offset, limit=limit)
+
     async def open_orders(
         self, user: User, *, symbol: str | None = None, account_id: uuid.UUID | None = None
     ) -> list[Order]:
@@ -231,7 +238,13 @@ class OrderChanges:
         draft.modifies_order_id = order.id
         await self._service.store_draft(draft)
         logger.info("Modification draft %s for order %s of user %s", draft.id, order.id, user.telegram_id)
-        return OrderPreview(draft=draft, report=assessment.report, account=account, modifies=order)
+        return OrderPreview(
+            draft=draft,
+            report=assessment.report,
+            account=account,
+            modifies=order,
+            amend_in_place=gateway.capabilities.amend,
+        )
 
     async def apply_modification(self, user: User, account: Account, draft: OrderDraft) -> Order:
         """Amend the order in place where the exchange can; elsewhere cancel it and place the rest anew."""

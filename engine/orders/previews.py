@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from engine.accounts.models import Account
 from engine.orders.drafts import OrderDraft, OrderEstimate
@@ -20,8 +21,12 @@ class OrderPreview:
     account: Account
     # Set for market orders when the exchange's book could be read.
     impact: PriceImpact | None = None
-    # The order a modification draft changes.
+    # The order a modification draft changes, and whether the exchange can
+    # amend it in place (False: cancel-replace).
     modifies: Order | None = None
+    amend_in_place: bool | None = None
+    # The user's maximum slippage, to judge ``impact`` against.
+    max_slippage: Decimal | None = None
 
 
 @dataclass(frozen=True)

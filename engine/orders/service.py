@@ -121,7 +121,13 @@ class OrderService:
             request.symbol,
             account.id,
         )
-        return OrderPreview(draft=draft, report=assessment.report, account=account, impact=assessment.impact)
+        return OrderPreview(
+            draft=draft,
+            report=assessment.report,
+            account=account,
+            impact=assessment.impact,
+            max_slippage=user.max_slippage,
+        )
 
     def new_draft(
         self, user: User, account: Account, request: OrderRequest, estimate: OrderEstimate
@@ -143,6 +149,14 @@ class OrderService:
         async with self._uow() as uow:
             await uow.drafts.add(draft)
             await uow.commit()
+
+    async def draft(self, user: User, draft_id: uuid.UUID) -> OrderDraft:
+        """The user's draft, whatever its status."""
+        async with self._uow(read_only=True) as uow:
+            draft = await uow.drafts.get_for_user(user.id, draft_id)
+        if draft is None:
+            raise NotFoundError("draft")
+        return draft
 
     async def cancel_draft(self, user: User, draft_id: uuid.UUID) -> OrderDraft:
         """Close an OPEN draft without sending anything."""

@@ -2,12 +2,14 @@
 
 The execution is stored (``twaps`` table) and driven by a scheduled job, so it
 continues after a restart. A slice's client order id is fixed in advance and
-the slice is counted as sent before it goes out, so a crash mid-slice never
-sends it twice: the order sync resolves whatever the exchange did with it.
+its order is stored before it is sent, so after a crash the next run sends
+only slices without a stored order, and the order sync resolves whatever
+the exchange did with the last one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, replace
@@ -64,6 +66,7 @@ class TwapService:
         self._gateways = gateways
         self._bus = bus
         self._clock = clock
+        self._locks: dict[uuid.UUID, asyncio.Lock] = {}
 
     async def start(self, user: User, draft_id: uuid.UUID, slices: int, interval_seconds: int) -> Twap:
         """Turn a confirmed market-order draft into a TWAP and send its first slice now.
@@ -106,7 +109,8 @@ class TwapService:
             slices=slices,
             interval_seconds=interval_seconds,
             status=TwapStatus.ACTIVE,
-            next_run_at=now,
+            # The first slice is sent below; the job takes the next ones.
+            next_run_at=now + timedelta(seconds=interval_seconds),
             created_at=now,
             updated_at=now,
         )
@@ -123,7 +127,7 @@ class TwapService:
             slices,
             interval_seconds,
         )
-        await self._run_slice(user, twap)
+        await self._run_slice(user, twap, shown_inline=True)
         return twap
 
     async def run_due(self) -> int:
@@ -174,65 +178,80 @@ class TwapService:
 
     # ----- slices --------------------------------------------------------------------
 
-    async def _run_slice(self, user: User, twap: Twap) -> None:
-        index = twap.slices_sent
-        account = await self._claim_slice(twap)
-        if account is None:
-            return
-        gateway = await self._gateways.gateway_for(account)
-        market = await gateway.market(twap.symbol)
-        request = OrderRequest(
-            symbol=twap.symbol,
-            side=twap.side,
-            type=OrderType.MARKET,
-            quantity=twap.slice_quantity(index, market.amount_step),
-            client_order_id=twap.client_order_id(index),
-        )
-        try:
-            order = await self._orders.place(user, account, request, twap_id=twap.id, shown_inline=True)
-        except PatriotError as error:
-            logger.warning("TWAP %s slice %d failed: %s", twap.id, index + 1, error.code)
-            await self._finish(twap, TwapStatus.FAILED, error.code)
-            return
+    async def _run_slice(self, user: User, twap: Twap, *, shown_inline: bool = False) -> None:
+        async with self._lock(twap.id):
+            found = await self._next_slice(twap)
+            if found is None:
+                return
+            account, index = found
+            gateway = await self._gateways.gateway_for(account)
+            market = await gateway.market(twap.symbol)
+            request = OrderRequest(
+                symbol=twap.symbol,
+                side=twap.side,
+                type=OrderType.MARKET,
+                quantity=twap.slice_quantity(index, market.amount_step),
+                client_order_id=twap.client_order_id(index),
+            )
+            try:
+                order = await self._orders.place(user, account, request, twap_id=twap.id, shown_inline=True)
+            except PatriotError as error:
+                if error.code == "CLIENT_ORDER_ID_TAKEN":
+                    logger.info(
+                        "TWAP %s slice %d is already stored; not sending it again", twap.id, index + 1
+                    )
+                    await self._mark_sent(twap, index)
+                    return
+                logger.warning("TWAP %s slice %d failed: %s", twap.id, index + 1, error.code)
+                await self._finish(twap, TwapStatus.FAILED, error.code)
+                return
+            await self._mark_sent(twap, index)
+
         if order.status is OrderStatus.REJECTED:
             await self._finish(twap, TwapStatus.FAILED, order.reject_reason or "REJECTED")
             return
-
-        await self._emit("twap_slice", twap, shown_inline=False, slice=index + 1, order_id=order.id)
+        await self._emit("twap_slice", twap, shown_inline=shown_inline, slice=index + 1, order_id=order.id)
         if twap.slices_sent >= twap.slices:
             await self._finish(twap, TwapStatus.COMPLETED, None)
 
-    async def _claim_slice(self, twap: Twap) -> Account | None:
-        """Count the slice as sent before sending it; return None when there is nothing to send."""
+    async def _next_slice(self, twap: Twap) -> tuple[Account, int] | None:
+        """Return the account and the index of the next slice, or None when there is nothing to send.
+
+        The index is the number of slice orders already stored: PATRIOT stores
+        an order before sending it, so a slice without a stored order was never
+        sent and is sent now, under the same client order id.
+        """
         async with self._uow() as uow:
             stored = await uow.twaps.get_for_user(twap.user_id, twap.id)
             account = await uow.accounts.get_for_user(twap.user_id, twap.account_id)
-            if (
-                stored is None
-                or stored.status is not TwapStatus.ACTIVE
-                or stored.slices_sent >= stored.slices
-            ):
+            index = len(await uow.orders.list_for_twap(twap.id))
+            if stored is None or stored.status is not TwapStatus.ACTIVE or index >= stored.slices:
                 return None
             if account is None or not account.is_active:
                 stored.status, stored.reason = TwapStatus.FAILED, "ACCOUNT_NOT_ACTIVE"
                 await uow.twaps.update(stored)
                 await uow.commit()
                 return None
-            already = await uow.orders.get_by_client_id(
-                twap.account_id, stored.client_order_id(stored.slices_sent)
-            )
+        return account, index
+
+    async def _mark_sent(self, twap: Twap, index: int) -> None:
+        async with self._uow() as uow:
+            stored = await uow.twaps.get_for_user(twap.user_id, twap.id)
+            if stored is None:
+                return
             now = self._clock.now()
-            stored.slices_sent += 1
+            stored.slices_sent = max(stored.slices_sent, index + 1)
             stored.next_run_at = now + timedelta(seconds=stored.interval_seconds)
             stored.updated_at = now
             await uow.twaps.update(stored)
             await uow.commit()
         twap.slices_sent, twap.next_run_at = stored.slices_sent, stored.next_run_at
-        if already is not None:
-            # Sent before a restart; the order sync reconciles it.
-            logger.info("TWAP %s slice %d was sent before; not sending it again", twap.id, stored.slices_sent)
-            return None
-        return account
+
+    def _lock(self, twap_id: uuid.UUID) -> asyncio.Lock:
+        lock = self._locks.get(twap_id)
+        if lock is None:
+            lock = self._locks[twap_id] = asyncio.Lock()
+        return lock
 
     async def _finish(self, twap: Twap, status: TwapStatus, reason: str | None) -> None:
         async with self._uow() as uow:

@@ -133,8 +133,8 @@ async def test_help_and_menu_come_from_one_registry(harness: BotHarness) -> None
     help_text = plain(texts(await harness.send(36, "/help"))[0])
     menu = next(r for r in await harness.send(36, "/menu") if isinstance(r, SendMessage)).reply_markup
     labels = [button.text for row in menu.keyboard for button in row]
-    assert labels == ["🟢 Buy", "🔴 Sell", "💼 Portfolio", "⚙️ Settings", "❓ Help"]
-    for command in ("/buy", "/sell", "/portfolio", "/settings", "/help"):
+    assert labels == ["🟢 Buy", "🔴 Sell", "📝 Order", "📋 Orders", "💼 Portfolio", "⚙️ Settings", "❓ Help"]
+    for command in ("/buy", "/sell", "/order", "/orders", "/cancel", "/portfolio", "/settings", "/help"):
         assert command in help_text
 
     pressed = texts(await harness.send(36, "💼 Portfolio"))
