@@ -1,7 +1,7 @@
 """Parsing what traders type: order quick forms, quantities as percentages, /orders filters.
 
 Syntax errors raise ValidationError or InvalidNumberError naming the value,
-so the error handler answers with the fix; a wrong number of arguments
+so the error handler replies with the fix. A wrong number of arguments
 returns None and the handler shows the usage.
 """
 
@@ -189,7 +189,7 @@ class ListFilter:
     until: date | None = None
 
     def window(self) -> tuple[datetime | None, datetime | None]:
-        """The date range as UTC instants; ``until`` includes its whole day."""
+        """Return the date range as UTC instants; ``until`` includes its whole day."""
         since = datetime.combine(self.since, datetime.min.time(), UTC) if self.since else None
         until = (
             datetime.combine(self.until, datetime.min.time(), UTC) + timedelta(days=1) if self.until else None

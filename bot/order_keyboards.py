@@ -75,7 +75,7 @@ def twap_start(draft_hex: str, slices: int, interval: int) -> InlineKeyboardMark
 
 
 def twap_cancel(*twap_ids: uuid.UUID) -> InlineKeyboardMarkup:
-    """One Stop button per TWAP; the short id is on the button when there are several."""
+    """Build one Stop button per TWAP, labelled with the short id when there are several."""
     rows = []
     for twap_id in twap_ids:
         label = _("⏹ Stop the TWAP")

@@ -114,11 +114,13 @@ def _check_lines(order: Order, locale: str) -> list[str]:
     if not order.checks:
         return []
     names = {"balance": _("balance")}
+    figure_names = {"available": _("free"), "required": _("needed")}
     lines = [_("<b>Pre-trade checks</b>")]
     for check in order.checks:
         mark = "✅" if check.passed else "❌"
         figures = ", ".join(
-            f"{esc(name)} {number(value, locale)}" for name, value in sorted(check.figures.items())
+            f"{figure_names.get(name, esc(name))} {number(value, locale)}"
+            for name, value in sorted(check.figures.items())
         )
         lines.append(
             f"  {mark} {names.get(check.name, esc(check.name))}" + (f": {figures}" if figures else "")
@@ -127,7 +129,7 @@ def _check_lines(order: Order, locale: str) -> list[str]:
 
 
 def batch_report(outcomes: list[BatchOutcome], locale: str) -> str:
-    """One line per operation: what succeeded, and why each failure failed."""
+    """List each operation of a batch: what succeeded, and why each failure failed."""
     if not outcomes:
         return _("There are no open orders to cancel.")
     succeeded = sum(outcome.ok for outcome in outcomes)

@@ -36,7 +36,7 @@ def order_type_name(order_type: OrderType) -> str:
 
 
 def reason_text(reason: str | None) -> str:
-    """A plain explanation of a reason code an exchange or PATRIOT gave; unknown text is shown escaped."""
+    """Explain a reason code from an exchange or from PATRIOT; unknown text is shown escaped."""
     if not reason:
         return "-"
     known = {
@@ -211,7 +211,7 @@ def check_lines(report: PreTradeReport, locale: str) -> str:
 
 
 def order_result(order: Order, locale: str) -> str:
-    """The order's state in one message: sent after Confirm and for every change pushed later."""
+    """Describe the order's state in one message, sent after Confirm and for every later change."""
     text = _result(order, locale)
     if order.replaces_order_id is not None:
         text = _("Order {old} was cancelled and replaced by {new}.").format(
@@ -275,11 +275,19 @@ def _cancelled(order: Order, locale: str) -> str:
 
 
 def status_line(order: Order, locale: str) -> str:
-    return _("{status}, filled {filled} of {quantity}").format(
-        status=order_status_name(order.status),
-        filled=number(order.filled_quantity, locale),
-        quantity=number(order.quantity, locale),
-    )
+    """Describe the status with how much is filled and at what average price."""
+    filled, quantity = number(order.filled_quantity, locale), number(order.quantity, locale)
+    name = order_status_name(order.status)
+    if order.status is OrderStatus.FILLED and order.average_price is not None:
+        _base, quote = base_quote(order.symbol)
+        return _("{status} at an average {price}").format(
+            status=name, price=amount(order.average_price, quote, locale)
+        )
+    if order.filled_quantity > ZERO and order.status is not OrderStatus.FILLED:
+        return _("{status}, filled {filled} of {quantity}").format(
+            status=name, filled=filled, quantity=quantity
+        )
+    return name
 
 
 def share_note(share: Decimal, quantity: Decimal, locale: str) -> str:

@@ -2,9 +2,9 @@
 
 Inside a recorded candle the replay walks open -> low -> high -> close (rising
 candle) or open -> high -> low -> close (falling candle) in three equal parts.
-Between candles the price jumps from one close to the next open; such a jump
-is a step that takes no time (``is_gap``), so an order crossed by it fills at
-the price after the jump, as on an exchange that gaps.
+Between candles the price jumps from one close to the next open. Such a jump
+is a step that takes no time (``is_gap``). An order crossed by it fills at
+the price after the jump, as on an exchange whose price gaps.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class PathStep:
 
 @dataclass(frozen=True)
 class ReplayGeometry:
-    """How wall-clock time maps to replay time: ``offset = (now - anchor) * speed``."""
+    """Mapping of wall-clock time to replay time: ``offset = (now - anchor) * speed``."""
 
     anchor: datetime
     speed: float
@@ -142,7 +142,7 @@ def _candle_steps(
 
 
 def _between(start: Decimal, end: Decimal, share: float, quantum: Decimal) -> Decimal:
-    """The price ``share`` of the way from start to end, exact at the recorded waypoints."""
+    """Return the price ``share`` of the way from start to end, exact at the recorded waypoints."""
     if share <= 0:
         return start
     if share >= 1:

@@ -55,7 +55,7 @@ class BatchOutcome:
 
 
 class OrderChanges:
-    """Works through its OrderService, which records every exchange answer and emits events."""
+    """Order changes, carried out through the OrderService, which records every exchange report."""
 
     def __init__(
         self,
@@ -105,7 +105,7 @@ class OrderChanges:
     async def page(
         self, user: User, where: OrderFilter, *, offset: int, limit: int
     ) -> tuple[list[Order], int]:
-        """One page of the user's orders, newest first, and how many match in all."""
+        """Return one page of the user's orders, newest first, and how many match in all."""
         async with self._uow(read_only=True) as uow:
             return await uow.orders.list_for_user(user.id, where=where, offset=offset, limit=limit)
 
@@ -122,7 +122,7 @@ class OrderChanges:
     async def cancel(self, user: User, order_id: uuid.UUID) -> Order:
         """Cancel one open order; trigger orders are cancelled in their own book.
 
-        When the exchange no longer knows the order as open (it filled a moment
+        When the exchange no longer lists the order as open (it filled a moment
         ago), its final state is fetched and recorded, and ORDER_NOT_CANCELLABLE
         names that state.
         """
@@ -193,7 +193,7 @@ class OrderChanges:
 
         ``quantity`` is the order's new total, filled part included. The checks
         and the estimate cover the part still to execute, with the balance the
-        order holds now counted as free.
+        order has locked counted as free.
         """
         _require_trading(user)
         if quantity is None and price is None and stop_price is None:
@@ -311,7 +311,7 @@ def _changed(new: Decimal | None, old: Decimal | None) -> Decimal | None:
 
 
 def _held_by(order: Order, market: Market) -> dict[str, Decimal]:
-    """An estimate of what the open order holds back, which a change would free first."""
+    """Estimate what the open order has locked, which a change would free first."""
     remaining = order.remaining_quantity
     if order.side is OrderSide.SELL:
         return {market.base: remaining}

@@ -12,12 +12,12 @@ from engine.orders.models import OrderSide
 
 @dataclass(frozen=True)
 class PriceImpact:
-    """How far a market order's average price is expected to move from the best price.
+    """Expected move of a market order's average price away from the best price.
 
     ``fraction`` is ``(average - best) / best`` for a buy and
     ``(best - average) / best`` for a sell. ``covered`` is False when the
-    book shown by the exchange is not deep enough for the whole quantity;
-    the average then covers only what the book holds.
+    book shown by the exchange is not deep enough for the whole quantity.
+    The average then covers only the book's volume.
     """
 
     best_price: Decimal
@@ -30,7 +30,7 @@ class PriceImpact:
 
 
 def estimate_impact(book: OrderBook, side: OrderSide, quantity: Decimal) -> PriceImpact | None:
-    """Walk the asks (buy) or bids (sell) for ``quantity``; None when that side is empty."""
+    """Walk the ask side (buy) or bid side (sell) for ``quantity``; None when it is empty."""
     levels = book.asks if side is OrderSide.BUY else book.bids
     if not levels or quantity <= ZERO:
         return None

@@ -77,7 +77,7 @@ class OrderStatus(StrEnum):
 
 @dataclass(frozen=True)
 class OrderRequest:
-    """What the user asked for, before validation against the market."""
+    """An order as the user requested it, before validation against the market."""
 
     symbol: str
     side: OrderSide

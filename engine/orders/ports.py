@@ -16,7 +16,7 @@ from engine.orders.twap_models import Twap, TwapStatus
 
 @dataclass(frozen=True)
 class OrderFilter:
-    """What /orders shows: every field left as None matches everything."""
+    """Filter of a user's orders; every field left as None matches everything."""
 
     statuses: frozenset[OrderStatus] | None = None
     account_id: uuid.UUID | None = None

@@ -1,4 +1,4 @@
-"""What a preview returns: the stored draft, the checks, and what the bot shows with them."""
+"""Preview results: the stored draft, the pre-trade checks, and what the bot shows with them."""
 
 from __future__ import annotations
 

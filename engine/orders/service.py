@@ -1,8 +1,8 @@
 """The order path: validate -> pre-trade check -> persist PENDING -> submit -> record -> emit.
 
 Every order is stored with its client_order_id before it is sent. When the
-exchange's answer is lost (timeout, network error), the order is looked up by
-that id instead of being sent again; an order still unconfirmed after the
+exchange's response is lost (timeout, network error), the order is looked up by
+that id instead of being sent again. An order still unconfirmed after the
 lookups stays PENDING for the reconciliation job (``engine.orders.sync``).
 """
 
@@ -151,7 +151,7 @@ class OrderService:
             await uow.commit()
 
     async def draft(self, user: User, draft_id: uuid.UUID) -> OrderDraft:
-        """The user's draft, whatever its status."""
+        """Return the user's draft, whatever its status."""
         async with self._uow(read_only=True) as uow:
             draft = await uow.drafts.get_for_user(user.id, draft_id)
         if draft is None:
@@ -311,8 +311,8 @@ class OrderService:
 
     async def _persist_pending(self, user: User, order: Order) -> None:
         async with self._uow() as uow:
-            taken = await uow.orders.get_by_client_id(order.account_id, order.client_order_id)
-            taken = taken or await uow.orders.get_by_client_id_for_user(user.id, order.client_order_id)
+            # Unique per user covers unique per account: an account has one owner.
+            taken = await uow.orders.get_by_client_id_for_user(user.id, order.client_order_id)
             if taken is not None:
                 raise ValidationError("CLIENT_ORDER_ID_TAKEN", value=order.client_order_id)
             await uow.orders.add(order)
@@ -345,10 +345,10 @@ class OrderService:
     async def look_up(self, gateway: ExchangeGateway, order: Order) -> ExchangeOrder | None:
         """Find an order whose submission outcome is unknown, by its client_order_id.
 
-        An exchange may answer "not found" for a moment right after accepting
+        An exchange may report "not found" for a moment right after accepting
         an order, so every miss is retried after a growing delay. Returns None
-        when the exchange still does not answer or does not know the order;
-        it then stays PENDING for the reconciliation job.
+        when the exchange still does not respond or does not know the order,
+        which then stays PENDING for the reconciliation job.
         """
         for attempt in range(1, self._lookup_attempts + 1):
             try:
@@ -431,7 +431,7 @@ class OrderService:
     # ----- reading ------------------------------------------------------------------
 
     async def account(self, user: User, account_id: uuid.UUID | None) -> Account:
-        """The user's active account with that id, or their default account."""
+        """Return the user's active account with that id, or their default account."""
         async with self._uow(read_only=True) as uow:
             if account_id is None:
                 account = await uow.accounts.get_default(user.id)
@@ -446,7 +446,7 @@ class OrderService:
             return [account for account in await uow.accounts.list_for_user(user.id) if account.is_active]
 
     async def find_account(self, user: User, reference: str) -> Account:
-        """The user's active account named ``reference`` (any case) or whose id starts with it."""
+        """Return the user's active account named ``reference`` (any case) or whose id starts with it."""
         wanted = reference.strip().lower()
         accounts = await self.accounts(user)
         for account in accounts:
@@ -463,10 +463,10 @@ class OrderService:
         share: Decimal,
         price: Decimal | None = None,
     ) -> Decimal:
-        """The quantity that uses ``share`` of the available balance, rounded down to the step.
+        """Compute the quantity that uses ``share`` of the available balance, rounded down to the step.
 
         A buy spends the quote asset at ``price`` (else the current ask) with
-        the taker fee on top; a sell gives up that share of the base asset.
+        the taker fee on top. A sell gives up that share of the base asset.
         Raises SHARE_TOO_SMALL when the result is below the market's minimum.
         """
         account = await self.account(user, account_id)

@@ -1,7 +1,7 @@
 """Keeping PATRIOT's orders in step with the exchanges: scheduled sync and start-up reconciliation.
 
 One pass per account per interval: one ``fetch_open_orders`` call, then one
-lookup for each order PATRIOT still holds as PENDING or open that the list
+lookup for each order PATRIOT still records as PENDING or open that the list
 does not contain (it filled, was cancelled, or was never accepted). A
 temporary exchange error backs the account off, doubling the wait up to a
 maximum. Nothing is ever sent again: a PENDING order the exchange does not

@@ -2,8 +2,8 @@
 
 The execution is stored (``twaps`` table) and driven by a scheduled job, so it
 continues after a restart. A slice's client order id is fixed in advance and
-its order is stored before it is sent, so after a crash the next run sends
-only slices without a stored order, and the order sync resolves whatever
+its order is stored before it is sent. After a crash the next run therefore
+sends only slices without a stored order, and the order sync resolves what
 the exchange did with the last one.
 """
 
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TwapProgress:
-    """What the slices sent so far have done."""
+    """Fills of the slices sent so far."""
 
     twap: Twap
     filled_quantity: Decimal
@@ -72,7 +72,7 @@ class TwapService:
         """Turn a confirmed market-order draft into a TWAP and send its first slice now.
 
         Raises TWAP_INVALID for a draft that is no market order, and
-        TWAP_SLICES or TWAP_INTERVAL for values out of range; the draft is
+        TWAP_SLICES or TWAP_INTERVAL for values out of range. The draft is
         consumed only when everything is valid.
         """
         if not MIN_SLICES <= slices <= MAX_SLICES:

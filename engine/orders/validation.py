@@ -1,6 +1,6 @@
 """Checks of an order request against the market's rules, before anything is stored.
 
-``fit_to_market`` rounds a request to the market's steps and says what it
+``fit_to_market`` rounds a request to the market's steps and lists what it
 changed; ``validate_against_market`` then checks the minimums and maximums.
 Quantities round down, so an order never needs more than the trader typed.
 Limit prices round in the trader's favour (a buy down, a sell up), so the

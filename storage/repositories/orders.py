@@ -129,15 +129,19 @@ def _filtered(statement: Select[tuple[OrderRow]], where: OrderFilter) -> Select[
 class SqlOrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # The session's identity map keeps only weak references to rows, so keeping the rows this
+        # repository loaded lets update() reuse them instead of selecting again.
+        self._rows: dict[uuid.UUID, OrderRow] = {}
 
     async def add(self, order: Order) -> None:
         row = OrderRow(id=order.id)
         _fill_order_row(row, order)
         self._session.add(row)
+        self._rows[row.id] = row
         await self._session.flush()
 
     async def update(self, order: Order) -> None:
-        row = await self._session.get(OrderRow, order.id)
+        row = self._rows.get(order.id) or await self._session.get(OrderRow, order.id)
         if row is None:
             raise LookupError(f"order {order.id} does not exist")
         _fill_order_row(row, order)
@@ -282,6 +286,7 @@ class SqlOrderRepository:
     async def _with_fills(self, rows: list[OrderRow]) -> list[Order]:
         if not rows:
             return []
+        self._rows.update((row.id, row) for row in rows)
         fill_rows = await self._session.scalars(
             select(FillRow)
             .where(FillRow.order_id.in_([row.id for row in rows]))

@@ -15,6 +15,7 @@ from aiogram.methods import SendMessage
 from bot.services import Services
 from engine.common.clock import ManualClock
 from engine.orders.models import Order, OrderStatus, OrderType
+from tests.bot.test_hygiene import assert_valid_telegram_html
 from tests.harness import BotHarness, button_data, buttons, plain, register, texts
 
 USER = 61
@@ -84,7 +85,7 @@ async def test_order_command_places_a_stop_limit(harness: BotHarness) -> None:
     assert (order.client_order_id, order.stop_price, order.price) == ("myStop1", D("43550"), D("43600"))
 
 
-async def test_quantity_off_the_step_is_rounded_down_with_a_note(harness: BotHarness) -> None:
+async def test_off_step_quantity_rounded_down(harness: BotHarness) -> None:
     await register(harness, USER)
     card = plain(texts(await harness.send(USER, "/buy BTCUSDT 0.001239"))[0])
     assert "Quantity rounded down to the market's step: 0.001239 → 0.00123" in card
@@ -105,7 +106,7 @@ async def test_percentage_of_the_balance_rounds_down(harness: BotHarness) -> Non
 # ----- guided form -------------------------------------------------------------------------
 
 
-async def test_guided_order_asks_each_detail_and_ends_at_the_card(harness: BotHarness) -> None:
+async def test_guided_order_ends_at_card(harness: BotHarness) -> None:
     await register(harness, USER)
     asked = await harness.send(USER, "/order")
     assert "Which pair?" in plain(texts(asked)[-1])
@@ -127,7 +128,7 @@ async def test_guided_order_asks_each_detail_and_ends_at_the_card(harness: BotHa
     assert "cancelled: filled 0 BTC of 0.01" in plain(texts(result)[-1])
 
 
-async def test_guided_order_keeps_the_step_after_bad_input(harness: BotHarness) -> None:
+async def test_guided_order_keeps_step_on_error(harness: BotHarness) -> None:
     await register(harness, USER)
     asked = await harness.send(USER, "/order")
     sides = await harness.press(USER, button_data(asked, "of:symbol:BTCUSDT"))
@@ -166,7 +167,8 @@ async def test_orders_are_paginated_with_buttons(harness: BotHarness, clock: Man
     assert "page 2 of 2" in page_two
     assert page_two.count("limit at") == 2
     # Newest first: the first two orders placed are on page two.
-    assert "40,000 USDT" in page_two and "40,001 USDT" in page_two
+    assert "40,000 USDT" in page_two
+    assert "40,001 USDT" in page_two
 
 
 async def test_orders_filters_by_status_and_side(harness: BotHarness) -> None:
@@ -175,7 +177,8 @@ async def test_orders_filters_by_status_and_side(harness: BotHarness) -> None:
     await place(harness, USER, "/buy BTCUSDT 0.001 40000")
 
     filled = plain(texts(await harness.send(USER, "/orders filled"))[0])
-    assert filled.count("at market") == 1 and "limit at" not in filled
+    assert filled.count("at market") == 1
+    assert "limit at" not in filled
     sells = plain(texts(await harness.send(USER, "/orders all sell"))[0])
     assert "No orders match" in sells
 
@@ -188,7 +191,8 @@ async def test_details_show_fills_fees_and_checks(harness: BotHarness) -> None:
     details = plain(texts(await harness.press(USER, button_data(listed, f"oa:d:{order_id}")))[-1])
     assert f"Order {order_id}" in details
     assert f"0.001 BTC at {ASK:,} USDT" in details
-    assert "Pre-trade checks" in details and "✅ balance" in details
+    assert "Pre-trade checks" in details
+    assert "✅ balance" in details
     assert "Client order id: pt" in details
 
 
@@ -238,7 +242,7 @@ async def test_cancel_all_asks_first_then_reports_each(harness: BotHarness) -> N
         await place(harness, USER, f"/buy BTCUSDT 0.001 {price}")
 
     asked = await harness.send(USER, "/cancel all BTCUSDT")
-    assert "Cancel all 3 open BTC/USDT orders?" in plain(texts(asked)[-1])
+    assert "Cancel all open BTC/USDT orders (3)?" in plain(texts(asked)[-1])
     assert all(order.status is OrderStatus.NEW for order in await orders_of(harness, USER))
 
     report = plain(texts(await harness.press(USER, button_data(asked, "ca:BTCUSDT:1")))[-1])
@@ -336,9 +340,7 @@ async def test_client_order_id_is_unique_per_user(harness: BotHarness) -> None:
 # ----- messages pushed later ---------------------------------------------------------------
 
 
-async def test_fill_of_a_resting_order_is_pushed_to_its_owner(
-    harness: BotHarness, clock: ManualClock
-) -> None:
+async def test_resting_fill_pushed_to_owner(harness: BotHarness, clock: ManualClock) -> None:
     await register(harness, USER)
     order_id = short_id(await place(harness, USER, "/buy BTCUSDT 0.001 43400"))
     start = len(harness.session.requests)
@@ -364,3 +366,22 @@ async def test_max_slippage_setting_is_saved_and_checked(harness: BotHarness, se
     assert "Maximum slippage saved: 0.80 %" in plain(saved[-1])
     user = await services.users.get_by_telegram_id(USER)
     assert user is not None and user.max_slippage == D("0.008")
+
+
+async def test_hostile_order_input_is_escaped(harness: BotHarness) -> None:
+    await register(harness, USER)
+    await place(harness, USER, "/buy BTCUSDT 0.001 41000")
+    for attack in (
+        "/order <b>BTC</b> buy limit 1",
+        "/order BTCUSDT buy limit 0.01 price=42000 account=<i>x</i>",
+        "/order BTCUSDT buy limit 0.01 price=42000 id=<script>",
+        "/cancel <b>1234abcd</b> &amp;",
+        "/modify 1234abcd price=<1>",
+        "/orders <u>",
+        "/orders all account=<b>",
+    ):
+        for text in texts(await harness.send(USER, attack)):
+            assert_valid_telegram_html(text)
+    listed = await harness.send(USER, "/orders")
+    for text in texts(listed) + texts(await harness.press(USER, button_data(listed, "oa:d:"))):
+        assert_valid_telegram_html(text)

@@ -55,9 +55,7 @@ async def set_max_slippage(harness: BotHarness, percent: str) -> None:
     await harness.send(USER, percent)
 
 
-async def test_large_market_order_offers_a_twap_that_runs_to_the_end(
-    thin_harness: BotHarness, clock: ManualClock
-) -> None:
+async def test_twap_offer_runs_to_the_end(thin_harness: BotHarness, clock: ManualClock) -> None:
     harness = thin_harness
     await register(harness, USER)
     await set_max_slippage(harness, "0.05")
@@ -128,4 +126,3 @@ async def test_partial_fill_is_pushed_with_the_filled_part(
 
     [message] = pushed_to(harness, start, USER)
     assert "partially filled: 0.00422 BTC of 0.01 at an average 43,400 USDT" in message
-

@@ -2,7 +2,7 @@
 
 It behaves like Bybit or OKX: stop and take-profit orders live in a separate
 trigger book, so fetching or cancelling them without ``is_trigger=True``
-answers "not found". Order reports carry no trades (as ccxt's fetch_order on
+returns "not found". Order reports carry no trades (as ccxt's fetch_order on
 most exchanges); fills are read with ``fetch_my_trades``. Scripted faults:
 
 - ``accept_then_time_out``: the exchange stores the order, then the answer is lost;

@@ -1,4 +1,4 @@
-"""Lost answers, restarts and exchange-side changes: nothing is sent twice and nothing is lost."""
+"""Lost responses, restarts and exchange-side changes: nothing is sent twice and nothing is lost."""
 
 from __future__ import annotations
 
@@ -27,9 +27,7 @@ async def stored(live: LiveExchange, order: Order) -> Order:
     return found
 
 
-async def test_create_timing_out_after_accept_is_found_not_resent(
-    services: Services, gateway: FakeGateway
-) -> None:
+async def test_lost_create_response_found_once(services: Services, gateway: FakeGateway) -> None:
     live = await live_exchange(services, gateway)
     gateway.faults.accept_then_time_out = 1
 
@@ -42,9 +40,7 @@ async def test_create_timing_out_after_accept_is_found_not_resent(
     assert (await stored(live, order)).status is OrderStatus.NEW
 
 
-async def test_not_found_right_after_create_is_retried_as_a_lookup(
-    services: Services, gateway: FakeGateway
-) -> None:
+async def test_early_not_found_is_retried(services: Services, gateway: FakeGateway) -> None:
     live = await live_exchange(services, gateway)
     gateway.faults.accept_then_time_out = 1
     gateway.faults.unknown_lookups = 2
@@ -92,7 +88,7 @@ async def test_restart_reconciles_pending_orders_without_resending(
     assert gateway.count("create") == 1
 
 
-async def test_order_never_received_is_rejected_only_after_lookups_and_time(
+async def test_unknown_order_rejected_late(
     services: Services, gateway: FakeGateway, clock: ManualClock
 ) -> None:
     live = await live_exchange(services, gateway)
@@ -165,9 +161,7 @@ async def test_sync_makes_one_pass_per_account_per_interval(
     assert gateway.count("open_orders") == 1
 
 
-async def test_trigger_orders_are_looked_up_and_cancelled_in_their_book(
-    services: Services, gateway: FakeGateway
-) -> None:
+async def test_trigger_order_flags_used(services: Services, gateway: FakeGateway) -> None:
     live = await live_exchange(services, gateway)
     gateway.faults.accept_then_time_out = 1
     stop = OrderRequest(BTC, OrderSide.SELL, OrderType.STOP_MARKET, D("0.01"), stop_price=D("41000"))
@@ -181,9 +175,7 @@ async def test_trigger_orders_are_looked_up_and_cancelled_in_their_book(
     assert ("cancel", "X1", True) in gateway.calls
 
 
-async def test_cancel_of_an_order_that_just_filled_records_the_fill(
-    services: Services, gateway: FakeGateway
-) -> None:
+async def test_cancel_after_fill_records_fill(services: Services, gateway: FakeGateway) -> None:
     live = await live_exchange(services, gateway)
     order = await live.orders.place(live.user, live.account, limit_buy())
     gateway.fill("X1", D("0.01"), D("42000"))
@@ -228,7 +220,7 @@ async def test_modify_with_amend_changes_the_order_in_place(services: Services) 
     assert "order_modified" in live.event_names()
 
 
-async def test_market_order_on_a_thin_book_reports_its_impact(services: Services) -> None:
+async def test_thin_book_impact_reported(services: Services) -> None:
     gateway = FakeGateway(asks=[(D("43001"), D("0.1")), (D("43301"), D("0.1")), (D("43601"), D("1"))])
     live = await live_exchange(services, gateway)
 

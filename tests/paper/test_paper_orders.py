@@ -84,7 +84,7 @@ async def buy_at_market(services: Services, account_id: uuid.UUID, quantity: str
 # ----- placement -------------------------------------------------------------------------
 
 
-async def test_market_buy_walks_the_book_when_larger_than_a_level(make_services: ServicesFactory) -> None:
+async def test_large_market_buy_walks_book(make_services: ServicesFactory) -> None:
     services = await make_services(fill_volume_share=SHARE)
     _, account = await trader(services)
 
@@ -108,13 +108,14 @@ async def test_resting_limit_buy_locks_its_cost_and_fee(make_services: ServicesF
         account, request(OrderSide.BUY, OrderType.LIMIT, "0.1", price="43400")
     )
 
-    assert order.state is ExchangeOrderState.OPEN and order.filled_quantity == 0
+    assert order.state is ExchangeOrderState.OPEN
+    assert order.filled_quantity == 0
     held = D("0.1") * D("43400") * (1 + FEE)
     assert held == D("4344.34")
     assert await balances(services, account) == {"USDT": (D(10000) - held, held)}
 
 
-async def test_ioc_fills_what_the_book_holds_and_expires_the_rest(make_services: ServicesFactory) -> None:
+async def test_ioc_expires_unfilled_rest(make_services: ServicesFactory) -> None:
     services = await make_services(fill_volume_share=SHARE)
     _, account = await trader(services)
 
@@ -133,7 +134,7 @@ async def test_ioc_fills_what_the_book_holds_and_expires_the_rest(make_services:
     }
 
 
-async def test_fok_fills_nothing_when_the_book_cannot_fill_all(make_services: ServicesFactory) -> None:
+async def test_fok_short_book_fills_nothing(make_services: ServicesFactory) -> None:
     services = await make_services(fill_volume_share=SHARE)
     _, account = await trader(services)
 
@@ -173,9 +174,7 @@ async def test_post_only_that_would_take_is_refused(make_services: ServicesFacto
     assert await balances(services, account) == {"USDT": (D(10000), D(0))}
 
 
-async def test_post_only_below_the_ask_rests_and_fills_as_maker(
-    make_services: ServicesFactory, clock: ManualClock
-) -> None:
+async def test_post_only_rests_then_makes(make_services: ServicesFactory, clock: ManualClock) -> None:
     services = await make_services()
     _, account = await trader(services)
     order = await services.paper.create_order(
@@ -242,7 +241,8 @@ async def test_amend_moves_the_lock_with_the_new_terms(make_services: ServicesFa
     assert await balances(services, account) == {"USDT": (D("5685.69"), D("4314.31"))}
 
     amended = await services.paper.edit_order(account, order.exchange_order_id, quantity=D("0.05"))
-    assert amended.quantity == D("0.05") and amended.price == D("43100")
+    assert amended.quantity == D("0.05")
+    assert amended.price == D("43100")
     assert await balances(services, account) == {"USDT": (D("7842.845"), D("2157.155"))}
 
 
@@ -252,7 +252,8 @@ async def test_buy_fee_in_base_reduces_the_bought_quantity(make_services: Servic
 
     order = await buy_at_market(services, account, "0.01")
 
-    assert order.fee == D("0.00001") and order.fee_asset == "BTC"
+    assert order.fee == D("0.00001")
+    assert order.fee_asset == "BTC"
     assert await balances(services, account) == {
         "BTC": (D("0.00999"), D(0)),
         "USDT": (D(10000) - D("0.01") * ASK_1, D(0)),
@@ -278,8 +279,8 @@ async def test_limit_fills_in_parts_by_candle_volume(
         seen.append((await paper_order(services, account, order)).filled_quantity)
 
     # Candles 0, 1, 2 and 4 trade at or below 43400 and give 0.0001 of their
-    # volume each; candle 3 stays above (low 43450); the last 0.00384 fills at
-    # the open of candle 5 (43399.5), reached as the fifth run ends at its start.
+    # volume each. Candle 3 stays above (low 43450). The last 0.00384 fills at
+    # the open of candle 5 (43399.5), which the fifth run reaches as it ends.
     assert seen == [D("0.04225"), D("0.06177"), D("0.07805"), D("0.07805"), D("0.1")]
     done = await paper_order(services, account, order)
     assert done.state is ExchangeOrderState.CLOSED
@@ -420,14 +421,12 @@ async def test_take_profit_limit_rests_then_fills_as_maker(
     await services.paper.match_account(account)
 
     # Fired at 43470, the best bid (43448.26) is below the limit, so the order
-    # rests; the price is still above 43460, so it fills there as maker.
+    # rests. The price is still above 43460, so it fills there as maker.
     done = await paper_order(services, account, order)
     assert fills(done) == [(D("43460"), D("0.01"), True)]
 
 
-async def test_stop_crossed_by_a_gap_fills_after_the_gap(
-    make_services: ServicesFactory, clock: ManualClock
-) -> None:
+async def test_stop_crossed_by_gap(make_services: ServicesFactory, clock: ManualClock) -> None:
     # Candle 544 (2022-01-07 21:20) rises to 41977.16 and closes at 41961.13;
     # candle 545 opens lower, at 41952.14, without trading in between.
     services = await make_services()

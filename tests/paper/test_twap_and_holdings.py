@@ -77,7 +77,7 @@ async def test_cancelled_twap_sends_nothing_more(make_services: ServicesFactory,
     assert len(progress.orders) == 1
 
 
-async def test_buy_fee_in_base_shrinks_the_holding_used_for_the_exit(make_services: ServicesFactory) -> None:
+async def test_base_fee_shrinks_exit_holding(make_services: ServicesFactory) -> None:
     services = await make_services(buy_fee_in_base=True)
     user, account_id = await trader(services)
     account = await services.orders.account(user, account_id)

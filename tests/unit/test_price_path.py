@@ -43,7 +43,7 @@ def test_jump_between_candles_is_a_gap_step() -> None:
     assert gaps[0].started_at == gaps[0].ended_at == at(900)
 
 
-def test_gap_at_a_boundary_belongs_to_the_walk_that_reaches_it() -> None:
+def test_boundary_gap_in_one_walk() -> None:
     first = list(walk(SERIES, GEOMETRY, at(600), at(900)))
     second = list(walk(SERIES, GEOMETRY, at(900), at(1000)))
     assert first[-1].is_gap

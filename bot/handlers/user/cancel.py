@@ -70,9 +70,9 @@ async def _ask_cancel_all(message: Message, user: User, services: Services, symb
         await message.answer(_("There are no open orders to cancel."))
         return
     if symbol:
-        text = _("Cancel all {count} open {symbol} orders?").format(count=len(orders), symbol=esc(symbol))
+        text = _("Cancel all open {symbol} orders ({count})?").format(count=len(orders), symbol=esc(symbol))
     else:
-        text = _("Cancel all {count} open orders?").format(count=len(orders))
+        text = _("Cancel all open orders ({count})?").format(count=len(orders))
     shown = ", ".join(f"<code>{order.short_id}</code>" for order in orders[:20])
     await message.answer(
         text + "\n" + shown,

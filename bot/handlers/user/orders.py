@@ -1,7 +1,7 @@
 """/orders: the list with filters and pages, each order's details, and its Modify and Cancel buttons.
 
 Every order id in a button is looked up among the presser's own orders, so a
-forged or forwarded button of another user's order answers "not found".
+forged or forwarded button of another user's order gets "not found".
 """
 
 from __future__ import annotations

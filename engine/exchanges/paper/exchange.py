@@ -4,10 +4,10 @@ Every order type rests, triggers and fills as on a spot exchange:
 
 - market orders (and stops once they fire) take from a synthetic book around
   the current price (see ``execution``), so a large order pays more per unit;
-- a limit order takes what the book offers within its price at once; the rest
-  (GTC) rests, holds its balance back, and fills at its own price as maker
-  when the replayed price reaches it, at most the configured share of each
-  recorded candle's volume, so a large order fills in parts;
+- a limit order takes what the book offers within its price at once. The
+  rest (GTC) rests with its balance locked and fills at its own price as
+  maker when the replayed price reaches it, at most the configured share of
+  each recorded candle's volume, so a large order fills in parts;
 - IOC cancels what it cannot fill at once, FOK fills all or nothing, and a
   post-only order that would take is refused;
 - stop and take-profit orders fire on the last price.
@@ -25,6 +25,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import islice
 
 from engine.common.clock import Clock
 from engine.common.money import ZERO
@@ -112,7 +113,7 @@ class PaperExchange:
     # ----- market data ---------------------------------------------------------------
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
-        """The feed's last price, with bid and ask where a market order would fill."""
+        """Return the feed's last price, with bid and ask where a market order would fill."""
         market = self.market(symbol)
         ticker = await self._prices.fetch_ticker(symbol)
         return Ticker(
@@ -124,19 +125,19 @@ class PaperExchange:
         )
 
     async def fetch_order_book(self, symbol: str, limit: int) -> OrderBook:
-        """The synthetic book market orders fill against (see ``execution``)."""
+        """Return the synthetic book that market orders fill against (see ``execution``)."""
         market = self.market(symbol)
         terms = self.terms(market)
         ticker = await self._prices.fetch_ticker(symbol)
         candle = self._path.current_candle(symbol, ticker.last, self._clock.now())
         size = level_size(market, candle.volume, terms)
-        # A buyer meets the asks and a seller the bids.
-        asks = synthetic_levels(market, OrderSide.BUY, ticker.last, terms, size)[:limit]
-        bids = synthetic_levels(market, OrderSide.SELL, ticker.last, terms, size)[:limit]
+        # A buyer meets the ask side of the book and a seller the bid side.
+        asks = list(islice(synthetic_levels(market, OrderSide.BUY, ticker.last, terms, size), limit))
+        bids = list(islice(synthetic_levels(market, OrderSide.SELL, ticker.last, terms, size), limit))
         return OrderBook(symbol=symbol, bids=tuple(bids), asks=tuple(asks), timestamp=ticker.timestamp)
 
     def execution_price(self, market: Market, side: OrderSide, last: Decimal) -> Decimal:
-        """The best level a taker meets: slippage against the trader, rounded to the tick away from them."""
+        """Return the best level a taker meets: slippage against the trader, rounded away from them."""
         return level_price(market, side, last, self.config.slippage, 1)
 
     def opening_balances(self) -> list[PaperBalance]:
@@ -202,7 +203,7 @@ class PaperExchange:
         terms = self.terms(market)
         asset = locked_asset(order, market)
         if order.type.needs_stop_price:
-            _refuse_if_firing(order, last)
+            _reject_if_firing(order, last)
             books.lock(order, asset, lock_needed(order, market, terms))
             return  # rests until the price reaches its stop
         if not is_market_like(order):
@@ -388,17 +389,17 @@ class PaperExchange:
 
 
 def _check_request(request: OrderRequest) -> None:
-    """Refuse what a spot exchange refuses outright, before anything is stored."""
+    """Reject what a spot exchange rejects outright, before anything is stored."""
     if request.type.needs_price and request.price is None:
-        raise PermanentExchangeError("price required", reason="INVALID_ORDER")
+        raise PermanentExchangeError("price is missing", reason="INVALID_ORDER")
     if request.type.needs_stop_price and request.stop_price is None:
-        raise PermanentExchangeError("stop price required", reason="INVALID_ORDER")
+        raise PermanentExchangeError("stop price is missing", reason="INVALID_ORDER")
     if request.reduce_only and request.side is OrderSide.BUY:
-        # A spot account holds no short position for a buy to reduce.
+        # A spot account has no short position for a buy to reduce.
         raise PermanentExchangeError("reduce-only buy on spot", reason="REDUCE_ONLY_WOULD_INCREASE")
 
 
-def _refuse_if_firing(order: PaperOrder, last: Decimal) -> None:
+def _reject_if_firing(order: PaperOrder, last: Decimal) -> None:
     stop = order.stop_price
     assert stop is not None
     fires = stop <= last if triggers_on_rise(order.type, order.side) else stop >= last

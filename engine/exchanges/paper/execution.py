@@ -1,7 +1,7 @@
 """How PAPER orders execute: the synthetic book, fills, fees and balance locks.
 
 Everything here is exact Decimal arithmetic on one account's balances inside
-one transaction; nothing is rounded except prices, which the synthetic book
+one transaction. Nothing is rounded except prices, which the synthetic book
 puts on the market's tick.
 
 The synthetic book around a price ``last`` has ``depth`` levels a side. Level
@@ -13,6 +13,7 @@ level holds the configured share of the current recorded candle's volume.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -43,7 +44,7 @@ class PaperTerms:
 
 
 def level_price(market: Market, side: OrderSide, last: Decimal, slippage: Decimal, depth: int) -> Decimal:
-    """The price a taker on ``side`` meets at book level ``depth`` (1 is the best)."""
+    """Return the price a taker on ``side`` meets at book level ``depth`` (1 is the best)."""
     if side is OrderSide.BUY:
         return ceil_to_step(last * (1 + slippage * depth), market.price_step)
     return floor_to_step(last * (1 - slippage * depth), market.price_step)
@@ -51,12 +52,13 @@ def level_price(market: Market, side: OrderSide, last: Decimal, slippage: Decima
 
 def synthetic_levels(
     market: Market, side: OrderSide, last: Decimal, terms: PaperTerms, level_size: Decimal
-) -> list[OrderBookLevel]:
-    """The levels a taker on ``side`` meets, best first (asks for a buy, bids for a sell)."""
-    return [
-        OrderBookLevel(level_price(market, side, last, terms.slippage, depth), level_size)
-        for depth in range(1, BOOK_DEPTH + 1)
-    ]
+) -> Iterator[OrderBookLevel]:
+    """Yield the levels a taker on ``side`` meets, best first (the ask side for a buy).
+
+    A generator, because an order usually needs only the first level or two.
+    """
+    for depth in range(1, BOOK_DEPTH + 1):
+        yield OrderBookLevel(level_price(market, side, last, terms.slippage, depth), level_size)
 
 
 def level_size(market: Market, candle_volume: Decimal, terms: PaperTerms) -> Decimal:
@@ -65,7 +67,7 @@ def level_size(market: Market, candle_volume: Decimal, terms: PaperTerms) -> Dec
 
 
 def takeable(
-    levels: list[OrderBookLevel], side: OrderSide, quantity: Decimal, limit: Decimal | None
+    levels: Iterable[OrderBookLevel], side: OrderSide, quantity: Decimal, limit: Decimal | None
 ) -> list[tuple[Decimal, Decimal]]:
     """Return (price, quantity) pieces a taker gets from the levels, stopping at ``limit``."""
     pieces: list[tuple[Decimal, Decimal]] = []
@@ -137,11 +139,11 @@ def locked_asset(order: PaperOrder, market: Market) -> str:
 
 
 def lock_needed(order: PaperOrder, market: Market, terms: PaperTerms) -> Decimal:
-    """What a resting order must hold back for its unfilled quantity.
+    """Return what a resting order must lock for its unfilled quantity.
 
-    A buy holds its cost plus the larger fee rate; a stop-market buy, whose
+    A buy locks its cost plus the larger fee rate. A stop-market buy, whose
     price is not known in advance, is costed at its stop moved by one
-    slippage step. A sell holds the base quantity.
+    slippage step. A sell locks the base quantity.
     """
     remaining = order.remaining
     if order.side is OrderSide.SELL:

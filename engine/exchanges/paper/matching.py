@@ -48,8 +48,8 @@ def take_now(
 ) -> None:
     """Execute what the active order takes from the book at ``last``, then apply its time in force.
 
-    While ``placing``, a refusal raises PermanentExchangeError as the
-    exchange's answer to the request; later (a stop that fired) the order
+    While ``placing``, a rejection raises PermanentExchangeError as the
+    exchange's response to the request. Later (a stop that fired) the order
     expires with the reason instead.
     """
     size = level_size(market, candle.volume, terms)
@@ -59,7 +59,7 @@ def take_now(
     taken = sum((quantity for _, quantity in pieces), ZERO)
 
     if order.post_only and pieces:
-        _refuse(order, market, books, at, placing, "POST_ONLY_WOULD_TAKE")
+        _reject(order, market, books, at, placing, "POST_ONLY_WOULD_TAKE")
         return
     if order.time_in_force is TimeInForce.FOK and taken < order.remaining:
         finish(order, market, books, ExchangeOrderState.EXPIRED, at, "FOK_NOT_FILLED")
@@ -68,7 +68,7 @@ def take_now(
     asset = locked_asset(order, market)
     available = order.locked + books.get(asset).free
     if spend_for(order.side, pieces, terms) > available:
-        _refuse(order, market, books, at, placing, "INSUFFICIENT_FUNDS")
+        _reject(order, market, books, at, placing, "INSUFFICIENT_FUNDS")
         return
 
     for price, quantity in pieces:
@@ -85,11 +85,11 @@ def take_now(
         finish(order, market, books, ExchangeOrderState.EXPIRED, at, reason)
 
 
-def _refuse(
+def _reject(
     order: PaperOrder, market: Market, books: AccountBooks, at: datetime, placing: bool, reason: str
 ) -> None:
     if placing:
-        raise PermanentExchangeError(f"PAPER refused the order: {reason}", reason=reason)
+        raise PermanentExchangeError(f"PAPER rejected the order: {reason}", reason=reason)
     finish(order, market, books, ExchangeOrderState.EXPIRED, at, reason)
 
 

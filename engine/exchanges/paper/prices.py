@@ -1,4 +1,4 @@
-"""Where PAPER gets its price path: the replay of recorded candles, or polled live tickers."""
+"""Sources of PAPER's price path: the replay of recorded candles, or polled live tickers."""
 
 from __future__ import annotations
 
