@@ -226,6 +226,20 @@ def _twap_interval(fields: dict[str, Any], locale: str) -> str:
     ).format(minimum=fields["minimum"], maximum=fields["maximum"], value=fields["value"])
 
 
+@explains("TWAP_SLICES_INVALID")
+def _twap_slices_invalid(fields: dict[str, Any], locale: str) -> str:
+    return _("“{value}” is not a number of slices. Write a whole number like 10.").format(
+        value=_value(fields)
+    )
+
+
+@explains("TWAP_INTERVAL_INVALID")
+def _twap_interval_invalid(fields: dict[str, Any], locale: str) -> str:
+    return _(
+        "“{value}” is not an interval. Write seconds like 90, or minutes and hours like 5m or 1h."
+    ).format(value=_value(fields))
+
+
 @explains("TWAP_INVALID")
 def _twap_invalid(fields: dict[str, Any], locale: str) -> str:
     return _("Only a new market order can be split into a TWAP.")

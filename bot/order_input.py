@@ -221,6 +221,24 @@ def parse_list_filter(arguments: str | None) -> ListFilter:
     return ListFilter(status=status, symbol=symbol, side=side, account=account, since=since, until=until)
 
 
+_INTERVAL = re.compile(r"^([0-9]{1,6})(s|m|h)?$")
+_INTERVAL_UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_slices(text: str) -> int:
+    if not text.isdigit():
+        raise ValidationError("TWAP_SLICES_INVALID", value=text[:20])
+    return int(text)
+
+
+def parse_interval(text: str) -> int:
+    """Seconds from ``90``, ``90s``, ``5m`` or ``1h``."""
+    match = _INTERVAL.match(text.strip().lower())
+    if match is None:
+        raise ValidationError("TWAP_INTERVAL_INVALID", value=text[:20])
+    return int(match.group(1)) * _INTERVAL_UNITS[match.group(2) or "s"]
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)

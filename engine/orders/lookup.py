@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.errors import PermanentExchangeError
 from engine.exchanges.models import ExchangeOrder
 from engine.exchanges.ports import ExchangeGateway
 from engine.orders.models import Order
@@ -24,18 +25,27 @@ def trigger_flags(gateway: ExchangeGateway, order: Order) -> tuple[bool, ...]:
 async def fetch_known(gateway: ExchangeGateway, order: Order) -> ExchangeOrder | None:
     """Look the order up once: by exchange id when PATRIOT has it, else by client order id.
 
-    Returns None when the exchange does not know the order (yet). Exchange
-    errors propagate to the caller.
+    Returns None when the exchange does not know the order (yet), whether it
+    says so with None or with an ORDER_NOT_FOUND error. Other exchange errors
+    propagate to the caller.
     """
     for is_trigger in trigger_flags(gateway, order):
-        if order.exchange_order_id is not None:
-            found = await gateway.fetch_order(
-                order.symbol, exchange_order_id=order.exchange_order_id, is_trigger=is_trigger
-            )
-        else:
-            found = await gateway.fetch_order(
-                order.symbol, client_order_id=order.client_order_id, is_trigger=is_trigger
-            )
+        try:
+            found = await _fetch(gateway, order, is_trigger)
+        except PermanentExchangeError as exc:
+            if exc.reason != "ORDER_NOT_FOUND":
+                raise
+            found = None
         if found is not None:
             return found
     return None
+
+
+async def _fetch(gateway: ExchangeGateway, order: Order, is_trigger: bool) -> ExchangeOrder | None:
+    if order.exchange_order_id is not None:
+        return await gateway.fetch_order(
+            order.symbol, exchange_order_id=order.exchange_order_id, is_trigger=is_trigger
+        )
+    return await gateway.fetch_order(
+        order.symbol, client_order_id=order.client_order_id, is_trigger=is_trigger
+    )

@@ -68,22 +68,14 @@ class TwapService:
         self._clock = clock
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
 
-    async def start(self, user: User, draft_id: uuid.UUID, slices: int, interval_seconds: int) -> Twap:
-        """Turn a confirmed market-order draft into a TWAP and send its first slice now.
+    async def check_plan(self, user: User, draft_id: uuid.UUID, slices: int, interval_seconds: int) -> Market:
+        """Check that the draft can run as this TWAP, without consuming it; return its market.
 
-        Raises TWAP_INVALID for a draft that is no market order, and
-        TWAP_SLICES or TWAP_INTERVAL for values out of range. The draft is
-        consumed only when everything is valid.
+        Raises TWAP_INVALID for a draft that is no new market order,
+        TWAP_SLICES or TWAP_INTERVAL for values out of range, and
+        TWAP_SLICE_TOO_SMALL when a slice would be below the market's minimums.
         """
-        if not MIN_SLICES <= slices <= MAX_SLICES:
-            raise ValidationError("TWAP_SLICES", value=slices, minimum=MIN_SLICES, maximum=MAX_SLICES)
-        if not MIN_INTERVAL_SECONDS <= interval_seconds <= MAX_INTERVAL_SECONDS:
-            raise ValidationError(
-                "TWAP_INTERVAL",
-                value=interval_seconds,
-                minimum=MIN_INTERVAL_SECONDS,
-                maximum=MAX_INTERVAL_SECONDS,
-            )
+        validate_shape(slices, interval_seconds)
         async with self._uow(read_only=True) as uow:
             draft = await uow.drafts.get_for_user(user.id, draft_id)
         if draft is None:
@@ -96,7 +88,15 @@ class TwapService:
         market = await gateway.market(draft.request.symbol)
         ticker = await gateway.fetch_ticker(market.symbol)
         _check_slice_size(draft.request.quantity, slices, market, ticker.last)
+        return market
 
+    async def start(self, user: User, draft_id: uuid.UUID, slices: int, interval_seconds: int) -> Twap:
+        """Turn a market-order draft into a TWAP and send its first slice now.
+
+        Raises what ``check_plan`` raises; the draft is consumed only when the
+        plan passes.
+        """
+        await self.check_plan(user, draft_id, slices, interval_seconds)
         draft, account = await self._orders.consume_draft(user, draft_id)
         now = self._clock.now()
         twap = Twap(
@@ -275,6 +275,19 @@ class TwapService:
                 payload={"twap_id": twap.id, **payload},
                 shown_inline=shown_inline,
             )
+        )
+
+
+def validate_shape(slices: int, interval_seconds: int) -> None:
+    """Raise TWAP_SLICES or TWAP_INTERVAL for a number of slices or an interval out of range."""
+    if not MIN_SLICES <= slices <= MAX_SLICES:
+        raise ValidationError("TWAP_SLICES", value=slices, minimum=MIN_SLICES, maximum=MAX_SLICES)
+    if not MIN_INTERVAL_SECONDS <= interval_seconds <= MAX_INTERVAL_SECONDS:
+        raise ValidationError(
+            "TWAP_INTERVAL",
+            value=interval_seconds,
+            minimum=MIN_INTERVAL_SECONDS,
+            maximum=MAX_INTERVAL_SECONDS,
         )
 
 

@@ -126,3 +126,36 @@ async def test_partial_fill_is_pushed_with_the_filled_part(
 
     [message] = pushed_to(harness, start, USER)
     assert "partially filled: 0.00422 BTC of 0.01 at an average 43,400 USDT" in message
+
+
+async def test_twap_command_plans_then_starts(thin_harness: BotHarness) -> None:
+    harness = thin_harness
+    await register(harness, USER)
+
+    plan = await harness.send(USER, "/twap BTCUSDT buy 0.01 4 1m")
+    assert "4 market orders of 0.0025 BTC each, one every 1 min" in plain(texts(plan)[-1])
+    started = await harness.press(USER, button_data(plan, "ts:"))
+
+    assert "1 of 4 slices sent, filled 0.0025 BTC of 0.01" in plain(texts(started)[-1])
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        ("/twap BTCUSDT buy 0.01 1 60", "TWAP_SLICES"),
+        ("/twap BTCUSDT buy 0.01 many 60", "TWAP_SLICES_INVALID"),
+        ("/twap BTCUSDT buy 0.01 4 soon", "TWAP_INTERVAL_INVALID"),
+        ("/twap BTCUSDT buy 0.01 4 5", "TWAP_INTERVAL"),
+        ("/twap BTCUSDT buy 0.001 20 60", "TWAP_SLICE_TOO_SMALL"),
+    ],
+)
+async def test_bad_twap_command_starts_nothing(thin_harness: BotHarness, command: str, code: str) -> None:
+    harness = thin_harness
+    await register(harness, USER)
+
+    replies = texts(await harness.send(USER, command))
+
+    assert code in replies[-1]
+    user = await harness.services.users.get_by_telegram_id(USER)
+    assert user is not None
+    assert await harness.services.twaps.active(user) == []

@@ -7,7 +7,8 @@ most exchanges); fills are read with ``fetch_my_trades``. Scripted faults:
 
 - ``accept_then_time_out``: the exchange stores the order, then the answer is lost;
 - ``time_out_before_accept``: the request never reaches the matching engine;
-- ``unknown_lookups``: lookups answer "not found" for a while after a create;
+- ``unknown_lookups``: lookups return "not found" for a while after a create,
+  as None, or as an ORDER_NOT_FOUND error when ``not_found_raises`` is set;
 - ``open_orders_unavailable``: ``fetch_open_orders`` times out.
 """
 
@@ -41,6 +42,7 @@ class Faults:
     accept_then_time_out: int = 0
     time_out_before_accept: int = 0
     unknown_lookups: int = 0
+    not_found_raises: bool = False
     open_orders_unavailable: int = 0
 
 
@@ -178,6 +180,8 @@ class FakeGateway:
         self.calls.append(("fetch", exchange_order_id or client_order_id, is_trigger))
         if self.faults.unknown_lookups:
             self.faults.unknown_lookups -= 1
+            if self.faults.not_found_raises:
+                raise PermanentExchangeError("order does not exist", reason="ORDER_NOT_FOUND")
             return None
         for order in self.orders.values():
             matches = order.exchange_order_id == exchange_order_id or (

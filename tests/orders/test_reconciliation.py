@@ -52,6 +52,18 @@ async def test_early_not_found_is_retried(services: Services, gateway: FakeGatew
     assert gateway.count("create") == 1
 
 
+async def test_not_found_error_is_a_miss(services: Services, gateway: FakeGateway) -> None:
+    live = await live_exchange(services, gateway)
+    gateway.faults.accept_then_time_out = 1
+    gateway.faults.unknown_lookups = 2
+    gateway.faults.not_found_raises = True
+
+    order = await live.orders.place(live.user, live.account, limit_buy())
+
+    assert order.status is OrderStatus.NEW
+    assert gateway.count("create") == 1
+
+
 async def test_unconfirmed_order_stays_pending_then_sync_finds_it(
     services: Services, gateway: FakeGateway
 ) -> None:

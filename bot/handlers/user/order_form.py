@@ -30,6 +30,7 @@ from bot.routing import RouterBlueprint
 from bot.services import Services
 from bot.texts import side_name
 from bot.views.orders import order_type_name
+from engine.accounts.models import Account
 from engine.common.money import parse_positive_decimal
 from engine.errors import ValidationError
 from engine.market.symbols import compact_symbol, normalize_symbol
@@ -272,7 +273,7 @@ def _form(data: dict[str, Any]) -> OrderForm:
     )
 
 
-async def _account(services: Services, user: User, data: dict[str, Any]) -> Any:
+async def _account(services: Services, user: User, data: dict[str, Any]) -> Account:
     account_hex = data.get("account")
     if account_hex is None:
         return await services.orders.account(user, None)
