@@ -34,13 +34,13 @@ async def request_from_form(
     """Resolve the account and a percentage quantity; return the request, the account id and notes."""
     account_id = None
     if form.account is not None:
-        account_id = (await services.orders.find_account(user, form.account)).id
+        account_id = (await services.orders.accounts.find(user, form.account)).id
 
     notes: list[str] = []
     quantity = form.quantity.amount
     if quantity is None:
         assert form.quantity.share is not None
-        quantity = await services.orders.quantity_for_share(
+        quantity = await services.orders.accounts.quantity_for_share(
             user,
             account_id,
             form.symbol,

@@ -233,10 +233,10 @@ class OrderChanges:
         if denial is not None:
             raise denial
 
-        draft = self._service.new_draft(user, account, terms, assessment.estimate)
+        draft = self._service.drafts.new(user, account, terms, assessment.estimate)
         draft.adjustments = adjustments
         draft.modifies_order_id = order.id
-        await self._service.store_draft(draft)
+        await self._service.drafts.store(draft)
         logger.info("Modification draft %s for order %s of user %s", draft.id, order.id, user.telegram_id)
         return OrderPreview(
             draft=draft,

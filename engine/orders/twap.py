@@ -97,7 +97,7 @@ class TwapService:
         plan passes.
         """
         await self.check_plan(user, draft_id, slices, interval_seconds)
-        draft, account = await self._orders.consume_draft(user, draft_id)
+        draft, account = await self._orders.drafts.consume(user, draft_id)
         now = self._clock.now()
         twap = Twap(
             id=new_id(),

@@ -88,12 +88,13 @@ async def test_base_fee_shrinks_exit_holding(make_services: ServicesFactory) -> 
 
     assert bought.status is OrderStatus.FILLED
     assert bought.net_base_quantity == D("0.00999")  # 0.01 minus the 0.1 % fee taken in BTC
-    assert await services.orders.net_holding(user, account_id, "BTC") == D("0.00999")
+    assert await services.orders.accounts.net_holding(user, account_id, "BTC") == D("0.00999")
 
-    exit_quantity = await services.orders.quantity_for_share(user, account_id, BTC, OrderSide.SELL, D(1))
+    accounts = services.orders.accounts
+    exit_quantity = await accounts.quantity_for_share(user, account_id, BTC, OrderSide.SELL, D(1))
     assert exit_quantity == D("0.00999")
     sold = await services.orders.place(
         user, account, OrderRequest(BTC, OrderSide.SELL, OrderType.MARKET, exit_quantity)
     )
     assert sold.status is OrderStatus.FILLED
-    assert await services.orders.net_holding(user, account_id, "BTC") == D(0)
+    assert await services.orders.accounts.net_holding(user, account_id, "BTC") == D(0)

@@ -82,7 +82,7 @@ async def order_command(
         await preview_form(message, user, services, form)
         return
 
-    accounts = await services.orders.accounts(user)
+    accounts = await services.orders.accounts.active(user)
     if len(accounts) > 1:
         await state.set_state(OrderFormStates.account)
         await message.answer(
@@ -96,7 +96,7 @@ async def order_command(
 async def choose_account(
     query: CallbackQuery, callback_data: OrderFormChoice, user: User, services: Services, state: FSMContext
 ) -> None:
-    account = await services.orders.find_account(user, callback_data.value)
+    account = await services.orders.accounts.find(user, callback_data.value)
     await query.answer()
     await state.update_data(account=account.id.hex)
     if isinstance(query.message, Message):

@@ -74,7 +74,7 @@ async def list_orders(
     where = parse_list_filter(command.args if command else None)
     account_hex = ""
     if where.account:
-        account_hex = (await services.orders.find_account(user, where.account)).id.hex[:8]
+        account_hex = (await services.orders.accounts.find(user, where.account)).id.hex[:8]
     text, markup = await _page(services, user, where, 0, account_hex)
     await answer_long(message, text, reply_markup=markup)
 
@@ -93,7 +93,7 @@ async def _page(
 ) -> tuple[str, InlineKeyboardMarkup]:
     account_id = None
     if account_hex:
-        account_id = (await services.orders.find_account(user, account_hex)).id
+        account_id = (await services.orders.accounts.find(user, account_hex)).id
     since, until = where.window()
     query = OrderFilter(
         statuses=STATUS_FILTERS[where.status],
@@ -123,7 +123,7 @@ async def show_order(
 ) -> None:
     order = await _owned(services, user, callback_data.order)
     await query.answer()
-    accounts = {account.id: account for account in await services.orders.accounts(user)}
+    accounts = {account.id: account for account in await services.orders.accounts.active(user)}
     if isinstance(query.message, Message):
         await answer_long(
             query.message,

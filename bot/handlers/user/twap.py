@@ -48,7 +48,7 @@ def _uuid(text: str, what: str) -> uuid.UUID:
 
 @router.callback_query(TwapSetup.filter(), flags=TRADE)
 async def set_up(query: CallbackQuery, callback_data: TwapSetup, user: User, services: Services) -> None:
-    draft = await services.orders.draft(user, _uuid(callback_data.draft, "draft"))
+    draft = await services.orders.drafts.get(user, _uuid(callback_data.draft, "draft"))
     await query.answer()
     if not isinstance(query.message, Message):
         return  # the card is too old to edit

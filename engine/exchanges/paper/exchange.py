@@ -28,7 +28,6 @@ from decimal import Decimal
 from itertools import islice
 
 from engine.common.clock import Clock
-from engine.common.money import ZERO
 from engine.errors import PermanentExchangeError, ValidationError
 from engine.exchanges.models import BalanceEntry, ExchangeOrder, ExchangeOrderState, ExchangeTrade, OrderBook
 from engine.exchanges.paper.execution import (
@@ -45,11 +44,19 @@ from engine.exchanges.paper.ledger import PaperBalance, PaperOrder
 from engine.exchanges.paper.markets import PAPER_MARKETS
 from engine.exchanges.paper.matching import match_along, take_now
 from engine.exchanges.paper.prices import price_path_for
+from engine.exchanges.paper.records import (
+    amend,
+    check_request,
+    new_order,
+    reject_if_firing,
+    save,
+    to_exchange_order,
+)
 from engine.market.models import Candle, Market, Ticker
 from engine.market.path import PathStep
 from engine.market.ports import PriceFeed
-from engine.orders.models import OrderRequest, OrderSide, triggers_on_rise
-from engine.uow import UnitOfWork, UnitOfWorkFactory
+from engine.orders.models import OrderRequest, OrderSide
+from engine.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +165,7 @@ class PaperExchange:
         market = self.market(request.symbol)
         if request.client_order_id is None:
             raise ValueError("create_order needs a client_order_id")
-        _check_request(request)
+        check_request(request)
 
         async with self._lock(account_id):
             ticker = await self._prices.fetch_ticker(request.symbol)
@@ -170,10 +177,10 @@ class PaperExchange:
                         "duplicate client order id", reason="DUPLICATE_CLIENT_ORDER_ID"
                     )
                 books = AccountBooks(await uow.paper.get_balances(account_id, for_update=True))
-                order = _new_order(account_id, request, now)
+                order = new_order(account_id, request, now)
                 self._place(order, market, books, ticker.last, candle, now)
                 await uow.paper.add_order(order)
-                await _save(uow, account_id, books, [order], {order.exchange_order_id: 0})
+                await save(uow, account_id, books, [order], {order.exchange_order_id: 0})
                 await uow.commit()
 
         logger.info(
@@ -203,7 +210,7 @@ class PaperExchange:
         terms = self.terms(market)
         asset = locked_asset(order, market)
         if order.type.needs_stop_price:
-            _reject_if_firing(order, last)
+            reject_if_firing(order, last)
             books.lock(order, asset, lock_needed(order, market, terms))
             return  # rests until the price reaches its stop
         if not is_market_like(order):
@@ -224,7 +231,7 @@ class PaperExchange:
                     books.release(order, locked_asset(order, market))
                     order.state = ExchangeOrderState.CANCELED
                     order.updated_at = now
-                await _save(uow, account_id, books, [order], known)
+                await save(uow, account_id, books, [order], known)
                 await uow.commit()
         logger.info("PAPER order %s of account %s is %s", exchange_order_id, account_id, order.state)
         return to_exchange_order(order)
@@ -255,11 +262,11 @@ class PaperExchange:
                 self._match_orders([order], books, steps, now)
                 if not order.is_open:
                     raise PermanentExchangeError("order is no longer open", reason="ORDER_NOT_FOUND")
-                _amend(order, quantity, price, stop_price)
+                amend(order, quantity, price, stop_price)
                 books.release(order, locked_asset(order, market))
                 self._replace(order, market, books, ticker.last, candle, now)
                 order.updated_at = now
-                await _save(uow, account_id, books, [order], known)
+                await save(uow, account_id, books, [order], known)
                 await uow.commit()
         logger.info("PAPER order %s of account %s amended", exchange_order_id, account_id)
         return to_exchange_order(order)
@@ -316,7 +323,7 @@ class PaperExchange:
                 books = AccountBooks(await uow.paper.get_balances(account_id, for_update=True))
                 known = {order.exchange_order_id: len(order.trades) for order in orders}
                 changed = self._match_orders(orders, books, steps, now)
-                await _save(uow, account_id, books, orders, known)
+                await save(uow, account_id, books, orders, known)
                 await uow.commit()
         for order in changed:
             logger.info(
@@ -386,97 +393,3 @@ class PaperExchange:
         if lock is None:
             lock = self._locks[account_id] = asyncio.Lock()
         return lock
-
-
-def _check_request(request: OrderRequest) -> None:
-    """Reject what a spot exchange rejects outright, before anything is stored."""
-    if request.type.needs_price and request.price is None:
-        raise PermanentExchangeError("price is missing", reason="INVALID_ORDER")
-    if request.type.needs_stop_price and request.stop_price is None:
-        raise PermanentExchangeError("stop price is missing", reason="INVALID_ORDER")
-    if request.reduce_only and request.side is OrderSide.BUY:
-        # A spot account has no short position for a buy to reduce.
-        raise PermanentExchangeError("reduce-only buy on spot", reason="REDUCE_ONLY_WOULD_INCREASE")
-
-
-def _reject_if_firing(order: PaperOrder, last: Decimal) -> None:
-    stop = order.stop_price
-    assert stop is not None
-    fires = stop <= last if triggers_on_rise(order.type, order.side) else stop >= last
-    if fires:
-        raise PermanentExchangeError("the stop would trigger immediately", reason="STOP_WOULD_TRIGGER")
-
-
-def _amend(order: PaperOrder, quantity: Decimal | None, price: Decimal | None, stop: Decimal | None) -> None:
-    if quantity is not None:
-        if quantity <= order.filled_quantity:
-            raise PermanentExchangeError("quantity not above the filled part", reason="QUANTITY_BELOW_FILLED")
-        order.quantity = quantity
-    if price is not None:
-        if not order.type.needs_price:
-            raise PermanentExchangeError("the order has no price", reason="INVALID_ORDER")
-        order.price = price
-    if stop is not None:
-        if not order.type.needs_stop_price or order.triggered:
-            raise PermanentExchangeError(
-                "the stop price can no longer change", reason="STOP_ALREADY_TRIGGERED"
-            )
-        order.stop_price = stop
-
-
-def _new_order(account_id: uuid.UUID, request: OrderRequest, now: datetime) -> PaperOrder:
-    assert request.client_order_id is not None
-    return PaperOrder(
-        exchange_order_id=f"paper-{uuid.uuid4().hex[:20]}",
-        account_id=account_id,
-        client_order_id=request.client_order_id,
-        symbol=request.symbol,
-        side=request.side,
-        type=request.type,
-        state=ExchangeOrderState.OPEN,
-        quantity=request.quantity,
-        created_at=now,
-        updated_at=now,
-        time_in_force=request.time_in_force,
-        price=request.price,
-        stop_price=request.stop_price,
-        reduce_only=request.reduce_only,
-        post_only=request.post_only,
-        matched_until=now,
-    )
-
-
-async def _save(
-    uow: UnitOfWork,
-    account_id: uuid.UUID,
-    books: AccountBooks,
-    orders: list[PaperOrder],
-    known_trades: dict[str, int],
-) -> None:
-    for asset in sorted(books.touched):
-        await uow.paper.save_balance(account_id, books.balances[asset])
-    for order in orders:
-        await uow.paper.update_order(order)
-        for trade in order.trades[known_trades.get(order.exchange_order_id, 0) :]:
-            await uow.paper.add_trade(account_id, trade)
-
-
-def to_exchange_order(order: PaperOrder) -> ExchangeOrder:
-    return ExchangeOrder(
-        exchange_order_id=order.exchange_order_id,
-        client_order_id=order.client_order_id,
-        symbol=order.symbol,
-        side=order.side,
-        type=order.type,
-        state=order.state,
-        quantity=order.quantity,
-        filled_quantity=order.filled_quantity,
-        created_at=order.created_at,
-        price=order.price,
-        stop_price=order.stop_price,
-        average_price=order.average_price,
-        fee=order.fee if order.fee else ZERO,
-        fee_asset=order.fee_asset,
-        reason=order.reason,
-        trades=tuple(order.trades),
-    )
