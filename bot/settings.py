@@ -101,7 +101,7 @@ class PaperSettings(BaseSettings):
 
 
 class PaperMatchingSettings(BaseSettings):
-    """How the PAPER exchange fills resting and large orders."""
+    """PAPER matching: liquidity per candle, maker fee, fees in the bought asset, run interval."""
 
     model_config = _config("PAPER_")
 

@@ -12,7 +12,7 @@ def trigger_flags(gateway: ExchangeGateway, order: Order) -> tuple[bool, ...]:
     """The books to search, most likely first.
 
     Exchanges that keep trigger orders apart (Binance algo, Bybit conditional,
-    OKX algo orders) answer "not found" for a stop looked up in the regular
+    OKX algo orders) report "not found" for a stop looked up in the regular
     book, so a stop whose book is not known yet is searched in both.
     """
     if order.exchange_order_id is not None or not gateway.capabilities.trigger_orders:
@@ -25,8 +25,8 @@ def trigger_flags(gateway: ExchangeGateway, order: Order) -> tuple[bool, ...]:
 async def fetch_known(gateway: ExchangeGateway, order: Order) -> ExchangeOrder | None:
     """Look the order up once: by exchange id when PATRIOT has it, else by client order id.
 
-    Returns None when the exchange does not know the order (yet), whether it
-    says so with None or with an ORDER_NOT_FOUND error. Other exchange errors
+    Returns None when the exchange does not know the order (yet), whether the
+    gateway returns None or raises ORDER_NOT_FOUND. Other exchange errors
     propagate to the caller.
     """
     for is_trigger in trigger_flags(gateway, order):

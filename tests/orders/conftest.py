@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 
+from bot.app import build_services, close_services, start_services
 from bot.services import Services
+from bot.settings import Settings
 from engine.accounts.models import Account, Exchange
+from engine.common.clock import ManualClock
 from engine.common.ids import new_id
 from engine.events import Event, EventBus
 from engine.orders.service import OrderService
@@ -39,8 +43,10 @@ class LiveExchange:
     def __post_init__(self) -> None:
         self.restart()
 
-    def restart(self) -> None:
-        """New engine services over the same database, as after a process restart."""
+    def restart(self, services: Services | None = None) -> None:
+        """Build new engine services, over ``services`` when given (a new process on the same file)."""
+        if services is not None:
+            self.services = services
         bus = EventBus()
 
         async def capture(event: Event) -> None:
@@ -88,3 +94,14 @@ async def live_exchange(services: Services, gateway: FakeGateway, telegram_id: i
 @pytest.fixture
 def gateway() -> FakeGateway:
     return FakeGateway()
+
+
+@pytest.fixture
+async def second_process(settings: Settings, clock: ManualClock) -> AsyncIterator[Services]:
+    """Services with their own database connections over the test's database file."""
+    built = build_services(settings, clock=clock)
+    await start_services(built)
+    try:
+        yield built
+    finally:
+        await close_services(built)

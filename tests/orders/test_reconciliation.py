@@ -81,7 +81,7 @@ async def test_unconfirmed_order_stays_pending_then_sync_finds_it(
 
 
 async def test_restart_reconciles_pending_orders_without_resending(
-    services: Services, gateway: FakeGateway
+    services: Services, gateway: FakeGateway, second_process: Services
 ) -> None:
     live = await live_exchange(services, gateway)
     gateway.faults.accept_then_time_out = 1
@@ -90,7 +90,7 @@ async def test_restart_reconciles_pending_orders_without_resending(
     assert order.status is OrderStatus.PENDING
     gateway.fill("X1", D("0.004"), D("42000"))
 
-    live.restart()
+    live.restart(second_process)
     await live.sync.run(force=True)
 
     after = await stored(live, order)

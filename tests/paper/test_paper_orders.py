@@ -444,3 +444,33 @@ async def test_stop_crossed_by_gap(make_services: ServicesFactory, clock: Manual
     done = await paper_order(services, account, order)
     assert fills(done) == [(D("41931.16"), D("0.01"), False)]
     assert done.trades[0].executed_at == START + timedelta(seconds=545 * 300)
+
+
+async def test_market_fok_beyond_the_book_fills_nothing(make_services: ServicesFactory) -> None:
+    # At 0.00001 of the candle's volume a level holds 0.00422 BTC, so the 50
+    # levels of the book hold 0.211 BTC in all.
+    services = await make_services(fill_volume_share=D("0.00001"))
+    _, account = await trader(services)
+
+    order = await services.paper.create_order(
+        account, request(OrderSide.BUY, OrderType.MARKET, "0.3", tif=TimeInForce.FOK)
+    )
+
+    assert order.state is ExchangeOrderState.EXPIRED
+    assert order.trades == ()
+    assert await balances(services, account) == {"USDT": (D(10000), D(0))}
+
+
+async def test_market_ioc_beyond_the_book_fills_the_book(make_services: ServicesFactory) -> None:
+    services = await make_services(fill_volume_share=D("0.00001"))
+    _, account = await trader(services)
+
+    order = await services.paper.create_order(
+        account, request(OrderSide.BUY, OrderType.MARKET, "0.3", tif=TimeInForce.IOC)
+    )
+
+    assert order.state is ExchangeOrderState.EXPIRED
+    assert order.reason == "BOOK_EXHAUSTED"
+    assert len(order.trades) == 50
+    assert order.filled_quantity == D("0.211")
+    assert order.trades[-1].price == D("44537.42")  # 43451.14 * 1.025 = 44537.4185, rounded up
