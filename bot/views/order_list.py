@@ -17,13 +17,13 @@ from engine.users.models import User
 
 def filter_title(where: ListFilter) -> str:
     names = {
-        "open": _("open"),
-        "pending": _("pending"),
-        "filled": _("filled"),
-        "cancelled": _("cancelled"),
-        "canceled": _("cancelled"),
-        "rejected": _("rejected"),
-        "all": _("all"),
+        "open": _("open only"),
+        "pending": _("pending only"),
+        "filled": _("filled only"),
+        "cancelled": _("cancelled only"),
+        "canceled": _("cancelled only"),
+        "rejected": _("rejected only"),
+        "all": _("all statuses"),
     }
     parts = [names[where.status]]
     if where.symbol:
