@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from decimal import Decimal as D
 
 import pytest
@@ -247,3 +249,27 @@ async def test_thin_book_impact_reported(services: Services) -> None:
     assert impact.fraction == D(300) / D(43001)
     assert impact.exceeds(live.user.max_slippage)
     assert preview.draft.estimate.price == D("43301")
+
+
+async def test_short_id_shared_by_two_orders_is_ambiguous(services: Services, gateway: FakeGateway) -> None:
+    live = await live_exchange(services, gateway)
+    first = await live.orders.place(live.user, live.account, limit_buy(price="42000"))
+    second = await live.orders.place(live.user, live.account, limit_buy(price="42100"))
+    # Copies of both orders under ids that share their first 8 hex digits.
+    async with services.uow() as uow:
+        for order, tail in ((first, "1" * 24), (second, "2" * 24)):
+            stored = await uow.orders.get(order.id)
+            assert stored is not None
+            copy = replace(
+                stored, id=uuid.UUID(hex="abcdef12" + tail), client_order_id=f"copy{tail[0]}", fills=[]
+            )
+            await uow.orders.add(copy)
+        await uow.commit()
+
+    with pytest.raises(ValidationError) as ambiguous:
+        await live.orders.changes.resolve(live.user, "abcdef12")
+    assert ambiguous.value.code == "ORDER_ID_AMBIGUOUS"
+    assert sorted(ambiguous.value.fields["matches"]) == ["abcdef121111", "abcdef122222"]
+
+    found = await live.orders.changes.resolve(live.user, "abcdef122")
+    assert found.id.hex.startswith("abcdef122")

@@ -98,3 +98,26 @@ async def test_base_fee_shrinks_exit_holding(make_services: ServicesFactory) -> 
     )
     assert sold.status is OrderStatus.FILLED
     assert await services.orders.accounts.net_holding(user, account_id, "BTC") == D(0)
+
+
+async def test_sync_records_fills_matched_before_a_crash(
+    make_services: ServicesFactory, clock: ManualClock
+) -> None:
+    services = await make_services()
+    user, account_id = await trader(services)
+    account = await services.orders.account(user, account_id)
+    order = await services.orders.place(
+        user, account, OrderRequest(BTC, OrderSide.BUY, OrderType.LIMIT, D("0.01"), price=D("43400"))
+    )
+    clock.advance(300)
+    # PAPER fills the order, but the process stops before PATRIOT records it.
+    await services.paper.match()
+
+    restarted = await make_services()
+    assert await restarted.order_sync.run(force=True) == 1
+
+    async with restarted.uow(read_only=True) as uow:
+        stored = await uow.orders.get(order.id)
+    assert stored is not None
+    assert stored.status is OrderStatus.FILLED
+    assert [(fill.price, fill.quantity) for fill in stored.fills] == [(D("43400"), D("0.01"))]
