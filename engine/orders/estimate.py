@@ -29,10 +29,11 @@ def expected_price(request: OrderRequest, ticker: Ticker) -> Decimal:
 def estimate_order(
     request: OrderRequest, market: Market, ticker: Ticker, taker_fee: Decimal
 ) -> OrderEstimate:
-    """Estimate at the taker fee, paid in the quote asset as PAPER charges it.
+    """Estimate at the taker fee, paid in the quote asset.
 
-    NOTE: real exchanges may charge a buy's fee in the base asset; the
-    estimate still shows its value in the quote asset.
+    NOTE: where a buy's fee is charged in the base asset (Binance without BNB,
+    PAPER with PAPER_BUY_FEE_IN_BASE), the estimate still shows its value in
+    the quote asset.
     """
     price = expected_price(request, ticker)
     cost = request.quantity * price

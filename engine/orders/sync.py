@@ -144,6 +144,8 @@ class OrderSync:
 
         age = self._clock.now() - stored.created_at
         if stored.status is not OrderStatus.PENDING:
+            # NOTE: an open order the exchange no longer finds stays open here, because
+            # some exchanges drop old orders from their lookups; only the user can tell.
             logger.warning(
                 "Open order %s is not found on the exchange (%d times)", order.id, stored.lookup_misses
             )
