@@ -30,12 +30,17 @@ from bot.handlers.user import (
     alerts,
     analytics,
     link,
+    order_form,
+    orders,
     portfolio,
     risk_limits,
     settings,
+    slippage,
     start,
     trading,
+    twap,
 )
+from bot.handlers.user import cancel as cancel_orders
 from bot.handlers.user import help as help_handlers
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.key_alerts import KeyAlerts
@@ -49,6 +54,7 @@ from bot.middlewares.throttle import RateLimiter, RateLimits
 from bot.notifier import Notifier
 from bot.services import Services
 from bot.settings import Settings
+from bot.twap_notices import TwapNotices
 from bot.views import accounts as account_views
 from bot.views.limits import RiskTexts
 from engine.accounts.linking import LinkService
@@ -78,6 +84,8 @@ from engine.notifications.dispatcher import DeliveryConfig, OutboxDispatcher
 from engine.notifications.outbox import Outbox
 from engine.notifications.reachability import Reachability
 from engine.orders.service import OrderService
+from engine.orders.sync import OrderSync
+from engine.orders.twap import TwapService
 from engine.portfolio.service import PortfolioService
 from engine.risk.checks import risk_checks
 from engine.risk.exposure import ExposureReader
@@ -137,6 +145,9 @@ def build_services(
             starting_balance=settings.paper.starting_balance,
             slippage=settings.paper.slippage,
             taker_fee=settings.paper.taker_fee,
+            maker_fee=settings.paper_matching.maker_fee,
+            volume_share=settings.paper_matching.fill_volume_share,
+            buy_fee_in_base=settings.paper_matching.buy_fee_in_base,
         ),
     )
 
@@ -161,6 +172,8 @@ def build_services(
         clock,
         PreTradeChecker([BalanceCheck(), *risk_checks(assessor)]),
         confirm_ttl=timedelta(seconds=settings.trading.order_confirm_timeout_seconds),
+        lookup_attempts=settings.orders.lookup_attempts,
+        lookup_delay_seconds=settings.orders.lookup_delay_seconds,
     )
     portfolio = PortfolioService(uow, gateways, clock, prices)
     admin = AdminService(uow, clock)
@@ -183,6 +196,8 @@ def build_services(
         users=UserService(uow, clock, paper.opening_balances()),
         admin=admin,
         orders=orders,
+        order_sync=build_order_sync(settings, uow, gateways, orders, clock, paper),
+        twaps=TwapService(uow, orders, gateways, bus, clock),
         portfolio=portfolio,
         analytics=build_analytics(
             settings, uow, clock, prices, gateways, orders, portfolio, admin, risk_settings
@@ -233,6 +248,28 @@ def build_analytics(
             confirm_ttl=timedelta(seconds=settings.trading.order_confirm_timeout_seconds),
         ),
         scenarios=ScenarioService(uow, clock, admin),
+    )
+
+
+def build_order_sync(
+    settings: Settings,
+    uow: SqlUnitOfWorkFactory,
+    gateways: GatewayRegistry,
+    orders: OrderService,
+    clock: Clock,
+    paper: PaperExchange,
+) -> OrderSync:
+    order_settings = settings.orders
+    return OrderSync(
+        uow,
+        gateways,
+        orders,
+        clock,
+        paper=paper,
+        interval=timedelta(seconds=order_settings.sync_interval_seconds),
+        max_backoff=timedelta(seconds=order_settings.sync_max_backoff_seconds),
+        misses_before_reject=order_settings.unknown_after_lookups,
+        unknown_after=timedelta(seconds=order_settings.unknown_after_seconds),
     )
 
 
@@ -313,6 +350,7 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
     """The Dispatcher with every router, middleware and service in its workflow data."""
     dispatcher = Dispatcher(storage=storage or build_fsm_storage(services.settings))
     KeyAlerts(services, services.notifier).subscribe(services.bus)
+    TwapNotices(services, services.notifier).subscribe()
     dispatcher["services"] = services
     dispatcher["notifier"] = services.notifier
     tracker = InFlightTracker()
@@ -357,7 +395,12 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
         admin_broadcast.router,
         help_handlers.router,
         settings.router,
+        slippage.router,
         trading.router,
+        order_form.router,
+        orders.router,
+        cancel_orders.router,
+        twap.router,
         portfolio.router,
         analytics.router,
         accounts.router,

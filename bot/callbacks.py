@@ -28,7 +28,7 @@ class SkipEmail(CallbackData, prefix="se"):
 
 
 class SettingsAction(CallbackData, prefix="st"):
-    action: str  # language, risk, email, email_clear, timezone, limits
+    action: str  # language, risk, email, email_clear, timezone, limits, slippage
 
 
 class LanguageChoice(CallbackData, prefix="lg"):
@@ -85,3 +85,42 @@ class AlertAction(CallbackData, prefix="al"):
 class RiskLimitAction(CallbackData, prefix="rl"):
     action: str  # edit, reset
     limit: str = ""  # a LimitName value for edit
+class OrderAction(CallbackData, prefix="oa"):
+    action: str  # d details, m modify menu, c cancel, mp / mq / ms modify price / quantity / stop price
+    order: str  # hex UUID
+
+
+class OrdersPage(CallbackData, prefix="ol"):
+    page: int
+    status: str  # a key of bot.order_input.STATUS_FILTERS
+    side: str  # "", BUY or SELL
+    symbol: str  # compact symbol (BTCUSDT) or ""
+    account: str  # first 8 hex digits of the account id, or ""
+    since: str  # YYYYMMDD or ""
+    until: str  # YYYYMMDD or ""
+
+
+class CancelAll(CallbackData, prefix="ca"):
+    symbol: str  # compact symbol or "" for every symbol
+    confirmed: int  # 0 asks for confirmation, 1 cancels
+
+
+class OrderFormChoice(CallbackData, prefix="of"):
+    step: str  # account, symbol, side, type, quantity, tif
+    value: str
+
+
+class TwapSetup(CallbackData, prefix="tw"):
+    draft: str  # hex UUID of the market-order draft
+    slices: int  # 0 until chosen
+    interval: int  # seconds; 0 until chosen
+
+
+class TwapStart(CallbackData, prefix="ts"):
+    draft: str
+    slices: int
+    interval: int
+
+
+class TwapCancel(CallbackData, prefix="tc"):
+    twap: str  # hex UUID

@@ -79,6 +79,8 @@ def field_name(field: str) -> str:
         "price": _("price"),
         "stop_price": _("stop price"),
         "amount": _("amount"),
+        "percent": _("percentage"),
+        "max_slippage": _("maximum slippage"),
     }.get(field, field)
 
 

@@ -20,7 +20,7 @@ from bot.commands import menu_commands
 from bot.texts import LANGUAGE_NAMES, risk_profile_name
 from engine.users.models import SUPPORTED_LANGUAGES, RiskProfile
 
-MENU_COLUMNS = 2
+MENU_COLUMNS = 3
 
 
 def main_menu() -> ReplyKeyboardMarkup:
@@ -67,6 +67,7 @@ def settings_menu(has_email: bool) -> InlineKeyboardMarkup:
         [button(_("Email"), SettingsAction(action="email"))],
         [button(_("Time zone"), SettingsAction(action="timezone"))],
         [button(_("Risk limits"), SettingsAction(action="limits"))],
+        [button(_("Maximum slippage"), SettingsAction(action="slippage"))],
     ]
     if has_email:
         rows[2].append(button(_("Remove email"), SettingsAction(action="email_clear")))

@@ -86,6 +86,9 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     logging.getLogger("aiogram.event").setLevel(max(logging.WARNING, root.level))
     # Alembic announces each of its plugins at INFO on every start.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # APScheduler logs two INFO lines for every job run, and order jobs run every
+    # few seconds; a failing job is still logged at ERROR.
+    logging.getLogger("apscheduler.executors.default").setLevel(max(logging.WARNING, root.level))
 
 
 def _utc_time_tuple(seconds: float | None) -> tuple:  # type: ignore[type-arg]

@@ -60,4 +60,30 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
         seconds=services.settings.outbox.broadcast_progress_seconds,
         id="broadcast_progress",
     )
+    add_order_jobs(scheduler, services)
     return scheduler
+
+
+def add_order_jobs(scheduler: AsyncIOScheduler, services: Services) -> None:
+    """PAPER matching, order sync with the exchanges (first run at start-up, forced), and TWAP slices."""
+    settings = services.settings
+    scheduler.add_job(
+        services.order_sync.match_paper,
+        "interval",
+        seconds=settings.paper_matching.match_interval_seconds,
+        id="paper_matching",
+    )
+    scheduler.add_job(
+        services.order_sync.run,
+        "interval",
+        seconds=settings.orders.sync_interval_seconds,
+        id="order_sync",
+    )
+    # Start-up reconciliation: every PENDING or open order is looked up once at once.
+    scheduler.add_job(services.order_sync.run, kwargs={"force": True}, id="order_reconcile_at_start")
+    scheduler.add_job(
+        services.twaps.run_due,
+        "interval",
+        seconds=settings.orders.twap_check_seconds,
+        id="twap_slices",
+    )

@@ -23,6 +23,8 @@ from engine.market.ports import PriceFeed
 from engine.notifications.outbox import Outbox
 from engine.notifications.reachability import Reachability
 from engine.orders.service import OrderService
+from engine.orders.sync import OrderSync
+from engine.orders.twap import TwapService
 from engine.portfolio.service import PortfolioService
 from engine.risk.reports import DailyReporter
 from engine.risk.scan import RiskScanner
@@ -46,6 +48,8 @@ class Services:
     users: UserService
     admin: AdminService
     orders: OrderService
+    order_sync: OrderSync
+    twaps: TwapService
     portfolio: PortfolioService
     analytics: AnalyticsServices
     risk: RiskSettingsService

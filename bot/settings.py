@@ -116,6 +116,31 @@ class PaperSettings(BaseSettings):
         return value
 
 
+class PaperMatchingSettings(BaseSettings):
+    """PAPER matching: liquidity per candle, maker fee, fees in the bought asset, run interval."""
+
+    model_config = _config("PAPER_")
+
+    fill_volume_share: Decimal = Field(default=Decimal("0.1"), gt=0, le=1)
+    maker_fee: Decimal | None = Field(default=None, ge=0, lt=Decimal("0.05"))
+    buy_fee_in_base: bool = False
+    match_interval_seconds: float = Field(default=5.0, ge=0.5, le=3600)
+
+
+class OrderSettings(BaseSettings):
+    """Order tracking, reconciliation with the exchanges, and TWAP execution."""
+
+    model_config = _config("ORDER_")
+
+    sync_interval_seconds: float = Field(default=15.0, ge=1, le=3600)
+    sync_max_backoff_seconds: float = Field(default=600.0, ge=1, le=86_400)
+    lookup_attempts: int = Field(default=4, ge=1, le=20)
+    lookup_delay_seconds: float = Field(default=1.0, ge=0, le=60)
+    unknown_after_lookups: int = Field(default=5, ge=1, le=1000)
+    unknown_after_seconds: float = Field(default=300.0, ge=0, le=86_400)
+    twap_check_seconds: float = Field(default=5.0, ge=1, le=600)
+
+
 class TradingSettings(BaseSettings):
     model_config = _config()
 
@@ -256,6 +281,10 @@ class Settings:
     risk: RiskSettings = field(default_factory=lambda: RiskSettings(_env_file=None))
     outbox: OutboxSettings = field(default_factory=lambda: OutboxSettings(_env_file=None))
     rate_limit: RateLimitSettings = field(default_factory=lambda: RateLimitSettings(_env_file=None))
+    paper_matching: PaperMatchingSettings = field(
+        default_factory=lambda: PaperMatchingSettings(_env_file=None)
+    )
+    orders: OrderSettings = field(default_factory=lambda: OrderSettings(_env_file=None))
 
 
 class SettingsError(Exception):
@@ -277,6 +306,8 @@ def load_settings(env_file: Path | None = None) -> Settings:
         "risk": (RiskSettings, "RISK_"),
         "outbox": (OutboxSettings, "OUTBOX_"),
         "rate_limit": (RateLimitSettings, "RATE_LIMIT_"),
+        "paper_matching": (PaperMatchingSettings, "PAPER_"),
+        "orders": (OrderSettings, "ORDER_"),
     }
     values: dict[str, BaseSettings] = {}
     problems: list[str] = []

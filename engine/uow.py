@@ -10,7 +10,7 @@ from engine.admin.ports import AuditRepository
 from engine.analytics.ports import AnalyticsRepository
 from engine.exchanges.paper.ledger import PaperLedger
 from engine.notifications.ports import OutboxRepository
-from engine.orders.ports import OrderDraftRepository, OrderRepository
+from engine.orders.ports import OrderDraftRepository, OrderRepository, TwapRepository
 from engine.portfolio.ports import PortfolioRepository
 from engine.risk.ports import RiskRepository
 from engine.users.ports import UserRepository
@@ -34,6 +34,7 @@ class UnitOfWork(Protocol):
     analytics: AnalyticsRepository
     risk: RiskRepository
     outbox: OutboxRepository
+    twaps: TwapRepository
 
     async def __aenter__(self) -> Self: ...
 

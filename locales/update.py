@@ -4,6 +4,7 @@
     python locales/update.py --file orders.po
     python locales/update.py --check    # exit 1 if a msgid lacks a translation in any language
     python locales/update.py --prune    # drop entries the code no longer uses, from every file
+    python locales/update.py --dedupe   # keep each msgid in its first file only (after a merge)
 
 New messages are added to the chosen file of every language: with the English
 text as the English translation, and empty (to be translated) elsewhere.
@@ -96,11 +97,37 @@ def prune(msgids: set[str]) -> None:
                 print(f"{path.relative_to(ROOT)}: {len(unused)} unused messages removed")
 
 
+def dedupe() -> None:
+    """Remove a msgid from every file but the first (by name) that defines it; report differing texts."""
+    for language in LANGUAGES:
+        first: dict[str, tuple[str, str]] = {}
+        for path in sorted((LOCALES / language / "LC_MESSAGES").glob("*.po")):
+            with path.open("rb") as handle:
+                catalog = read_po(handle, locale=language)
+            repeated = [message for message in catalog if message.id and message.id in first]
+            for message in repeated:
+                kept_file, kept_text = first[message.id]
+                if message.string != kept_text:
+                    print(
+                        f"{language}: {message.id!r} differs: {kept_file} keeps {kept_text!r}, "
+                        f"{path.name} had {message.string!r}"
+                    )
+                del catalog[message.id]
+            for message in catalog:
+                if message.id:
+                    first[message.id] = (path.name, message.string)
+            if repeated:
+                with path.open("wb") as handle:
+                    write_po(handle, catalog, width=100, no_location=True, sort_output=True)
+                print(f"{path.relative_to(ROOT)}: {len(repeated)} repeated messages removed")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--file", default="messages.po", help="catalog file that receives new messages")
     parser.add_argument("--check", action="store_true", help="only report messages without translation")
     parser.add_argument("--prune", action="store_true", help="remove messages the code no longer uses")
+    parser.add_argument("--dedupe", action="store_true", help="keep each message in its first file only")
     args = parser.parse_args()
 
     msgids = extract_msgids()
@@ -110,6 +137,9 @@ def main() -> int:
         return 1 if problems else 0
     if args.prune:
         prune(msgids)
+        return 0
+    if args.dedupe:
+        dedupe()
         return 0
     add_new(msgids, args.file)
     return 0

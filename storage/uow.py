@@ -9,11 +9,13 @@ from typing import Self
 from storage.db import Database
 from storage.repositories.analytics import SqlAnalyticsRepository
 from storage.repositories.credentials import SqlCredentialRepository
-from storage.repositories.orders import SqlOrderDraftRepository, SqlOrderRepository
+from storage.repositories.drafts import SqlOrderDraftRepository
+from storage.repositories.orders import SqlOrderRepository
 from storage.repositories.outbox import SqlOutboxRepository
 from storage.repositories.paper import SqlPaperLedger
 from storage.repositories.portfolio import SqlPortfolioRepository
 from storage.repositories.risk import SqlRiskRepository
+from storage.repositories.twaps import SqlTwapRepository
 from storage.repositories.users import SqlAccountRepository, SqlAuditRepository, SqlUserRepository
 
 # Set while the current task holds the SQLite write lock: a nested write unit
@@ -56,6 +58,7 @@ class SqlUnitOfWork:
         self.analytics = SqlAnalyticsRepository(self.session)
         self.risk = SqlRiskRepository(self.session)
         self.outbox = SqlOutboxRepository(self.session)
+        self.twaps = SqlTwapRepository(self.session)
         return self
 
     async def __aexit__(

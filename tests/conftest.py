@@ -15,7 +15,10 @@ from bot.services import Services
 from bot.settings import (
     DatabaseSettings,
     LoggingSettings,
+    OrderSettings,
+    PaperMatchingSettings,
     PaperSettings,
+    RateLimitSettings,
     Settings,
     StorageSettings,
     TelegramSettings,
@@ -36,7 +39,14 @@ TEST_MASTER_KEY = "bXdL6wOYo9pS8cI3kK1bqVn6Yt8xJrQp0aZfUe2HcM4="
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def make_settings(tmp_path: Path, **paper: object) -> Settings:
+def make_settings(
+    tmp_path: Path,
+    *,
+    matching: dict[str, object] | None = None,
+    orders: dict[str, object] | None = None,
+    rate_limit: dict[str, object] | None = None,
+    **paper: object,
+) -> Settings:
     return Settings(
         telegram=TelegramSettings(_env_file=None, bot_token=TEST_TOKEN, admin_ids=[ADMIN_ID]),
         database=DatabaseSettings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"),
@@ -45,6 +55,13 @@ def make_settings(tmp_path: Path, **paper: object) -> Settings:
         logging=LoggingSettings(_env_file=None),
         storage=StorageSettings(_env_file=None),
         vault=VaultSettings(_env_file=None, master_key=TEST_MASTER_KEY),
+        paper_matching=PaperMatchingSettings(_env_file=None, **(matching or {})),
+        # No waiting between lookups of an order whose creation timed out.
+        orders=OrderSettings(_env_file=None, **{"lookup_delay_seconds": 0, **(orders or {})}),
+        # Tests press Confirm many times in a row; tests of the order limits pass their own values.
+        rate_limit=RateLimitSettings(
+            _env_file=None, **{"order_gap_ms": 0, "orders_per_minute": 10_000, **(rate_limit or {})}
+        ),
     )
 
 

@@ -48,6 +48,16 @@ class ReplayPriceFeed:
     def symbols(self) -> list[str]:
         return sorted(self._files)
 
+    @property
+    def anchor(self) -> datetime:
+        """The wall-clock moment the replay was at its first candle."""
+        return self._anchor
+
+    @property
+    def speed(self) -> float:
+        """Replayed seconds per wall-clock second."""
+        return self._speed
+
     def series(self, symbol: str) -> CandleSeries:
         """Return the symbol's candles, loading its file on first use."""
         loaded = self._series.get(symbol)

@@ -34,6 +34,15 @@ class OrderEstimate:
     fee_asset: str
 
 
+@dataclass(frozen=True)
+class Adjustment:
+    """A value the engine changed to fit the market's steps, shown on the confirmation."""
+
+    field: str  # quantity, price or stop_price
+    requested: Decimal
+    used: Decimal
+
+
 @dataclass
 class OrderDraft:
     id: uuid.UUID
@@ -45,6 +54,9 @@ class OrderDraft:
     status: DraftStatus
     created_at: datetime
     expires_at: datetime
+    adjustments: tuple[Adjustment, ...] = ()
+    # Set when Confirm changes an existing order instead of placing a new one.
+    modifies_order_id: uuid.UUID | None = None
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at

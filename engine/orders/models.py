@@ -42,6 +42,16 @@ class OrderType(StrEnum):
         )
 
 
+def triggers_on_rise(order_type: OrderType, side: OrderSide) -> bool:
+    """Tell whether a trigger order fires when the price rises to its stop price.
+
+    A stop buys above and sells below the market; a take-profit buys below
+    and sells above it.
+    """
+    is_stop = order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
+    return (side is OrderSide.BUY) == is_stop
+
+
 class TimeInForce(StrEnum):
     GTC = "GTC"
     IOC = "IOC"
@@ -67,7 +77,7 @@ class OrderStatus(StrEnum):
 
 @dataclass(frozen=True)
 class OrderRequest:
-    """What the user asked for, before validation against the market."""
+    """An order as the user requested it, before validation against the market."""
 
     symbol: str
     side: OrderSide
@@ -94,6 +104,15 @@ class Fill:
     fee_asset: str
     is_maker: bool
     executed_at: datetime
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """One pre-trade check's result as stored with the order it let through."""
+
+    name: str
+    passed: bool
+    figures: dict[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,7 +143,37 @@ class Order:
     reject_reason: str | None = None
     bracket_id: uuid.UUID | None = None
     fills: list[Fill] = field(default_factory=list)
+    # Set from the exchange's report: the order lives in the exchange's separate
+    # book of trigger orders and needs the flag to be fetched or cancelled.
+    is_trigger: bool = False
+    checks: tuple[CheckRecord, ...] = ()
+    # Lookups by client_order_id that found nothing while the order was PENDING.
+    lookup_misses: int = 0
+    twap_id: uuid.UUID | None = None
+    # The order this one replaced by cancel-replace (exchanges without amend).
+    replaces_order_id: uuid.UUID | None = None
 
     @property
     def remaining_quantity(self) -> Decimal:
         return self.quantity - self.filled_quantity
+
+    @property
+    def short_id(self) -> str:
+        """The first 8 hex digits of the id, as users see and type it."""
+        return self.id.hex[:8]
+
+    @property
+    def base_asset(self) -> str:
+        return self.symbol.partition("/")[0]
+
+    @property
+    def net_base_quantity(self) -> Decimal:
+        """Base asset this order added to (BUY) or removed from (SELL) the account, fees included.
+
+        A fee charged in the base asset shrinks what a buy delivers, so an exit
+        sized from the entry must use this, not ``filled_quantity``.
+        """
+        base_fees = sum((fill.fee for fill in self.fills if fill.fee_asset == self.base_asset), ZERO)
+        if self.side is OrderSide.BUY:
+            return self.filled_quantity - base_fees
+        return self.filled_quantity + base_fees

@@ -1,12 +1,18 @@
-"""Applying an exchange's report of an order to PATRIOT's record of it."""
+"""Applying an exchange's report of an order to PATRIOT's record of it, and building that record."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from engine.accounts.models import Account
+from engine.common.clock import Clock
 from engine.common.ids import new_id
 from engine.common.money import ZERO
 from engine.exchanges.models import ExchangeOrder, ExchangeOrderState
-from engine.orders.models import Fill, Order, OrderStatus
+from engine.orders.models import CheckRecord, Fill, Order, OrderRequest, OrderSide, OrderStatus
 from engine.orders.state import check_transition
+from engine.risk.pretrade import PreTradeReport
+from engine.users.models import User
 
 
 def status_from_exchange(report: ExchangeOrder) -> OrderStatus:
@@ -35,11 +41,13 @@ def apply_report(order: Order, report: ExchangeOrder) -> tuple[OrderStatus, list
     order.status = target
 
     order.exchange_order_id = report.exchange_order_id
+    order.is_trigger = report.is_trigger
     order.filled_quantity = report.filled_quantity
     order.average_price = report.average_price
     order.fee = report.fee
     order.fee_asset = report.fee_asset
-    if target is OrderStatus.REJECTED:
+    if target in (OrderStatus.REJECTED, OrderStatus.CANCELLED) and report.reason:
+        # Why the exchange rejected it, or expired the rest (IOC, FOK, post-only).
         order.reject_reason = report.reason
 
     known = {fill.trade_id for fill in order.fills}
@@ -62,6 +70,16 @@ def apply_report(order: Order, report: ExchangeOrder) -> tuple[OrderStatus, list
     return previous, new_fills
 
 
+def base_delta(order: Order, fills: list[Fill]) -> Decimal:
+    """Base asset the fills add to the account (negative for a sell), net of fees paid in base."""
+    base = order.base_asset
+    quantity = sum((fill.quantity for fill in fills), ZERO)
+    base_fees = sum((fill.fee for fill in fills if fill.fee_asset == base), ZERO)
+    if order.side is OrderSide.BUY:
+        return quantity - base_fees
+    return -(quantity + base_fees)
+
+
 def event_name_for(previous: OrderStatus, order: Order, new_fills: int) -> str | None:
     """Return the event a change emits, or None when nothing a user cares about changed."""
     if order.status is previous and not (order.status is OrderStatus.PARTIALLY_FILLED and new_fills):
@@ -73,3 +91,67 @@ def event_name_for(previous: OrderStatus, order: Order, new_fills: int) -> str |
         OrderStatus.CANCELLED: "order_cancelled",
         OrderStatus.REJECTED: "order_rejected",
     }.get(order.status)
+
+
+def pending_order(
+    user: User, account: Account, request: OrderRequest, clock: Clock, report: PreTradeReport
+) -> Order:
+    """Build the PENDING order stored before the request is sent, with the checks it passed."""
+    assert request.client_order_id is not None
+    now = clock.now()
+    return Order(
+        id=new_id(),
+        user_id=user.id,
+        account_id=account.id,
+        client_order_id=request.client_order_id,
+        symbol=request.symbol,
+        side=request.side,
+        type=request.type,
+        quantity=request.quantity,
+        status=OrderStatus.PENDING,
+        created_at=now,
+        updated_at=now,
+        time_in_force=request.time_in_force,
+        price=request.price,
+        stop_price=request.stop_price,
+        reduce_only=request.reduce_only,
+        post_only=request.post_only,
+        checks=tuple(CheckRecord(r.name, r.passed, dict(r.figures)) for r in report.results),
+    )
+
+
+def request_of(order: Order) -> OrderRequest:
+    """Rebuild the request that is sent to the exchange for a stored order."""
+    return OrderRequest(
+        symbol=order.symbol,
+        side=order.side,
+        type=order.type,
+        quantity=order.quantity,
+        price=order.price,
+        stop_price=order.stop_price,
+        time_in_force=order.time_in_force,
+        reduce_only=order.reduce_only,
+        post_only=order.post_only,
+        client_order_id=order.client_order_id,
+    )
+
+
+def copy_state(source: Order, target: Order) -> None:
+    """Copy what an exchange report can change from the stored order to the caller's copy."""
+    for name in (
+        "status",
+        "exchange_order_id",
+        "quantity",
+        "price",
+        "stop_price",
+        "filled_quantity",
+        "average_price",
+        "fee",
+        "fee_asset",
+        "reject_reason",
+        "updated_at",
+        "fills",
+        "is_trigger",
+        "lookup_misses",
+    ):
+        setattr(target, name, getattr(source, name))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -34,6 +35,11 @@ DEFAULT_PERMISSIONS: frozenset[Permission] = frozenset(
     {Permission.TRADE, Permission.VIEW_PORTFOLIO, Permission.MANAGE_ACCOUNTS}
 )
 
+# Largest expected price impact of a market order before PATRIOT suggests a TWAP split.
+DEFAULT_MAX_SLIPPAGE = Decimal("0.005")
+# The most a user may set as their maximum slippage (20 %).
+MAX_SLIPPAGE_LIMIT = Decimal("0.2")
+
 SUPPORTED_LANGUAGES = ("en", "ru")
 DEFAULT_LANGUAGE = "en"
 
@@ -56,6 +62,7 @@ class User:
     permissions: frozenset[Permission] = field(default_factory=lambda: DEFAULT_PERMISSIONS)
     status_reason: str | None = None
     last_seen_at: datetime | None = None
+    max_slippage: Decimal = DEFAULT_MAX_SLIPPAGE
 
     @property
     def is_active(self) -> bool:

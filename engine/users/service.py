@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from engine.accounts.models import Account, Exchange
 from engine.common.clock import Clock
 from engine.common.ids import new_id
+from engine.common.money import ZERO
 from engine.errors import NotFoundError, ValidationError
 from engine.exchanges.paper.ledger import PaperBalance
 from engine.uow import UnitOfWorkFactory
-from engine.users.models import RiskProfile, User, UserStatus
+from engine.users.models import MAX_SLIPPAGE_LIMIT, RiskProfile, User, UserStatus
 from engine.users.validation import (
     validate_email,
     validate_language,
@@ -147,4 +149,19 @@ class UserService:
             user.updated_at = self._clock.now()
             await uow.users.update(user)
             await uow.commit()
+        return user
+
+    async def set_max_slippage(self, user_id: uuid.UUID, fraction: Decimal) -> User:
+        """Store the price impact above which a market order gets a TWAP offer (0.005 is 0.5 %)."""
+        if not ZERO < fraction <= MAX_SLIPPAGE_LIMIT:
+            raise ValidationError("MAX_SLIPPAGE_INVALID", value=fraction, maximum=MAX_SLIPPAGE_LIMIT)
+        async with self._uow() as uow:
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise NotFoundError("user")
+            user.max_slippage = fraction
+            user.updated_at = self._clock.now()
+            await uow.users.update(user)
+            await uow.commit()
+        logger.info("User %s set the maximum slippage to %s", user.telegram_id, fraction)
         return user

@@ -2,7 +2,7 @@
 
 from storage.models.account_keys import AccountKeyRow
 from storage.models.base import Base
-from storage.models.orders import FillRow, OrderDraftRow, OrderRow
+from storage.models.orders import FillRow, HoldingRow, OrderDraftRow, OrderRow, TwapRow
 from storage.models.outbox import BroadcastRow, OutboxRow, UnreachableChatRow
 from storage.models.paper import PaperBalanceRow, PaperOrderRow, PaperTradeRow
 from storage.models.portfolio import (
@@ -33,6 +33,7 @@ __all__ = [
     "EquityMarkRow",
     "EquitySnapshotRow",
     "FillRow",
+    "HoldingRow",
     "OrderDraftRow",
     "OrderRow",
     "OutboxRow",
@@ -43,6 +44,7 @@ __all__ = [
     "RebalancePlanRow",
     "RiskAlertRow",
     "StressScenarioRow",
+    "TwapRow",
     "UnreachableChatRow",
     "UserLimitsRow",
     "UserRow",

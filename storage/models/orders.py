@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -45,6 +45,11 @@ class OrderRow(Base):
     bracket_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    is_trigger: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    checks: Mapped[str | None] = mapped_column(Text)  # JSON: the pre-trade report the order passed
+    lookup_misses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    twap_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    replaces_order_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
 
 
 class FillRow(Base):
@@ -73,3 +78,35 @@ class OrderDraftRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class HoldingRow(Base):
+    """Net base asset an account received through PATRIOT's fills, after fees paid in that asset."""
+
+    __tablename__ = "account_holdings"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    asset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(DecimalText)
+
+
+class TwapRow(Base):
+    __tablename__ = "twaps"
+    __table_args__ = (Index("ix_twaps_status_next_run_at", "status", "next_run_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(8))
+    total_quantity: Mapped[Decimal] = mapped_column(DecimalText)
+    slices: Mapped[int] = mapped_column(Integer)
+    interval_seconds: Mapped[int] = mapped_column(Integer)
+    slices_sent: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -49,6 +49,13 @@ class PaperOrderRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reduce_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    post_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    triggered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    locked: Mapped[Decimal] = mapped_column(DecimalText, default=Decimal(0), server_default="0")
+    matched_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    liquidity_candle: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    liquidity_used: Mapped[Decimal] = mapped_column(DecimalText, default=Decimal(0), server_default="0")
 
 
 class PaperTradeRow(Base):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
-from storage.types import UTCDateTime
+from storage.types import DecimalText, UTCDateTime
 
 
 class UserRow(Base):
@@ -31,6 +32,9 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    max_slippage: Mapped[Decimal] = mapped_column(
+        DecimalText, default=Decimal("0.005"), server_default="0.005"
+    )
 
 
 class AccountRow(Base):

@@ -1,4 +1,4 @@
-"""Orders, fills and order drafts."""
+"""Orders, their fills, and the net holdings fills deliver to an account."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
 
-from engine.common.money import to_canonical
-from engine.orders.drafts import DraftStatus, OrderDraft, OrderEstimate
-from engine.orders.models import Fill, Order, OrderRequest, OrderSide, OrderStatus, OrderType, TimeInForce
-from storage.models import FillRow, OrderDraftRow, OrderRow
+from engine.common.money import ZERO, to_canonical
+from engine.orders.models import CheckRecord, Fill, Order, OrderSide, OrderStatus, OrderType, TimeInForce
+from engine.orders.ports import OrderFilter
+from storage.models import FillRow, HoldingRow, OrderRow
 
 _ORDER_FIELDS = (
     "user_id",
@@ -35,6 +36,10 @@ _ORDER_FIELDS = (
     "bracket_id",
     "created_at",
     "updated_at",
+    "is_trigger",
+    "lookup_misses",
+    "twap_id",
+    "replaces_order_id",
 )
 
 
@@ -52,6 +57,35 @@ def _fill_from_row(row: FillRow) -> Fill:
     )
 
 
+def _checks_to_json(checks: tuple[CheckRecord, ...]) -> str | None:
+    if not checks:
+        return None
+    return json.dumps(
+        [
+            {
+                "name": check.name,
+                "passed": check.passed,
+                "figures": {key: to_canonical(value) for key, value in check.figures.items()},
+            }
+            for check in checks
+        ],
+        sort_keys=True,
+    )
+
+
+def _checks_from_json(text: str | None) -> tuple[CheckRecord, ...]:
+    if not text:
+        return ()
+    return tuple(
+        CheckRecord(
+            name=item["name"],
+            passed=item["passed"],
+            figures={key: Decimal(value) for key, value in item["figures"].items()},
+        )
+        for item in json.loads(text)
+    )
+
+
 def _order_from_row(row: OrderRow, fills: list[Fill]) -> Order:
     values = {name: getattr(row, name) for name in _ORDER_FIELDS}
     return Order(
@@ -61,6 +95,7 @@ def _order_from_row(row: OrderRow, fills: list[Fill]) -> Order:
         time_in_force=TimeInForce(row.time_in_force),
         status=OrderStatus(row.status),
         fills=fills,
+        checks=_checks_from_json(row.checks),
         **values,
     )
 
@@ -72,20 +107,41 @@ def _fill_order_row(row: OrderRow, order: Order) -> None:
     row.type = order.type.value
     row.time_in_force = order.time_in_force.value
     row.status = order.status.value
+    row.checks = _checks_to_json(order.checks)
+
+
+def _filtered(statement: Select[tuple[OrderRow]], where: OrderFilter) -> Select[tuple[OrderRow]]:
+    if where.statuses is not None:
+        statement = statement.where(OrderRow.status.in_([status.value for status in where.statuses]))
+    if where.account_id is not None:
+        statement = statement.where(OrderRow.account_id == where.account_id)
+    if where.symbol is not None:
+        statement = statement.where(OrderRow.symbol == where.symbol)
+    if where.side is not None:
+        statement = statement.where(OrderRow.side == where.side.value)
+    if where.since is not None:
+        statement = statement.where(OrderRow.created_at >= where.since)
+    if where.until is not None:
+        statement = statement.where(OrderRow.created_at < where.until)
+    return statement
 
 
 class SqlOrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # The session's identity map keeps only weak references to rows, so keeping the rows this
+        # repository loaded lets update() reuse them instead of selecting again.
+        self._rows: dict[uuid.UUID, OrderRow] = {}
 
     async def add(self, order: Order) -> None:
         row = OrderRow(id=order.id)
         _fill_order_row(row, order)
         self._session.add(row)
+        self._rows[row.id] = row
         await self._session.flush()
 
     async def update(self, order: Order) -> None:
-        row = await self._session.get(OrderRow, order.id)
+        row = self._rows.get(order.id) or await self._session.get(OrderRow, order.id)
         if row is None:
             raise LookupError(f"order {order.id} does not exist")
         _fill_order_row(row, order)
@@ -125,6 +181,27 @@ class SqlOrderRepository:
         )
         return (await self._with_fills([row]))[0] if row else None
 
+    async def get_by_client_id_for_user(self, user_id: uuid.UUID, client_order_id: str) -> Order | None:
+        row = await self._session.scalar(
+            select(OrderRow)
+            .where(OrderRow.user_id == user_id, OrderRow.client_order_id == client_order_id)
+            .limit(1)
+        )
+        return (await self._with_fills([row]))[0] if row else None
+
+    async def find_by_id_prefix(self, user_id: uuid.UUID, prefix: str, limit: int = 10) -> list[Order]:
+        # The first 8 hex digits read the same in SQLite's 32-digit form and
+        # PostgreSQL's dashed text, so SQL narrows by them and Python by the rest.
+        head = prefix[:8]
+        rows = await self._session.scalars(
+            select(OrderRow)
+            .where(OrderRow.user_id == user_id, cast(OrderRow.id, String).like(f"{head}%"))
+            .order_by(OrderRow.created_at.desc())
+            .limit(200)
+        )
+        matching = [row for row in rows if row.id.hex.startswith(prefix)][:limit]
+        return await self._with_fills(matching)
+
     async def list_for_user(
         self,
         user_id: uuid.UUID,
@@ -132,14 +209,17 @@ class SqlOrderRepository:
         statuses: Iterable[OrderStatus] | None = None,
         offset: int = 0,
         limit: int = 50,
+        where: OrderFilter | None = None,
     ) -> tuple[list[Order], int]:
         statement = select(OrderRow).where(OrderRow.user_id == user_id)
         if statuses is not None:
             statement = statement.where(OrderRow.status.in_([s.value for s in statuses]))
+        if where is not None:
+            statement = _filtered(statement, where)
         total = await self._session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         rows = list(
             await self._session.scalars(
-                statement.order_by(OrderRow.created_at.desc()).offset(offset).limit(limit)
+                statement.order_by(OrderRow.created_at.desc(), OrderRow.id).offset(offset).limit(limit)
             )
         )
         return await self._with_fills(rows), total
@@ -154,6 +234,34 @@ class SqlOrderRepository:
         )
         return await self._with_fills(rows)
 
+    async def list_for_account(self, account_id: uuid.UUID, statuses: Iterable[OrderStatus]) -> list[Order]:
+        rows = list(
+            await self._session.scalars(
+                select(OrderRow)
+                .where(OrderRow.account_id == account_id, OrderRow.status.in_([s.value for s in statuses]))
+                .order_by(OrderRow.created_at)
+            )
+        )
+        return await self._with_fills(rows)
+
+    async def accounts_with_status(
+        self, statuses: Iterable[OrderStatus]
+    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        rows = await self._session.execute(
+            select(OrderRow.user_id, OrderRow.account_id)
+            .where(OrderRow.status.in_([s.value for s in statuses]))
+            .distinct()
+        )
+        return [(user_id, account_id) for user_id, account_id in rows.all()]
+
+    async def list_for_twap(self, twap_id: uuid.UUID) -> list[Order]:
+        rows = list(
+            await self._session.scalars(
+                select(OrderRow).where(OrderRow.twap_id == twap_id).order_by(OrderRow.created_at)
+            )
+        )
+        return await self._with_fills(rows)
+
     async def count_created_since(self, since: datetime) -> int:
         return (
             await self._session.scalar(
@@ -162,9 +270,23 @@ class SqlOrderRepository:
             or 0
         )
 
+    async def add_to_holding(self, account_id: uuid.UUID, asset: str, delta: Decimal) -> Decimal:
+        row = await self._session.get(HoldingRow, (account_id, asset))
+        if row is None:
+            row = HoldingRow(account_id=account_id, asset=asset, quantity=ZERO)
+            self._session.add(row)
+        row.quantity = row.quantity + delta
+        await self._session.flush()
+        return row.quantity
+
+    async def get_holding(self, account_id: uuid.UUID, asset: str) -> Decimal:
+        row = await self._session.get(HoldingRow, (account_id, asset))
+        return row.quantity if row is not None else ZERO
+
     async def _with_fills(self, rows: list[OrderRow]) -> list[Order]:
         if not rows:
             return []
+        self._rows.update((row.id, row) for row in rows)
         fill_rows = await self._session.scalars(
             select(FillRow)
             .where(FillRow.order_id.in_([row.id for row in rows]))
@@ -174,113 +296,3 @@ class SqlOrderRepository:
         for fill_row in fill_rows:
             by_order[fill_row.order_id].append(_fill_from_row(fill_row))
         return [_order_from_row(row, by_order[row.id]) for row in rows]
-
-
-def _optional_text(value: Decimal | None) -> str | None:
-    return to_canonical(value) if value is not None else None
-
-
-def _optional_decimal(value: str | None) -> Decimal | None:
-    return Decimal(value) if value is not None else None
-
-
-def _draft_payload(draft: OrderDraft) -> str:
-    request, estimate = draft.request, draft.estimate
-    return json.dumps(
-        {
-            "request": {
-                "symbol": request.symbol,
-                "side": request.side.value,
-                "type": request.type.value,
-                "quantity": to_canonical(request.quantity),
-                "price": _optional_text(request.price),
-                "stop_price": _optional_text(request.stop_price),
-                "time_in_force": request.time_in_force.value,
-                "reduce_only": request.reduce_only,
-                "post_only": request.post_only,
-            },
-            "estimate": {
-                "price": to_canonical(estimate.price),
-                "quantity": to_canonical(estimate.quantity),
-                "cost": to_canonical(estimate.cost),
-                "fee": to_canonical(estimate.fee),
-                "fee_asset": estimate.fee_asset,
-            },
-        },
-        sort_keys=True,
-    )
-
-
-def _draft_from_row(row: OrderDraftRow) -> OrderDraft:
-    payload = json.loads(row.payload)
-    request, estimate = payload["request"], payload["estimate"]
-    return OrderDraft(
-        id=row.id,
-        user_id=row.user_id,
-        account_id=row.account_id,
-        request=OrderRequest(
-            symbol=request["symbol"],
-            side=OrderSide(request["side"]),
-            type=OrderType(request["type"]),
-            quantity=Decimal(request["quantity"]),
-            price=_optional_decimal(request["price"]),
-            stop_price=_optional_decimal(request["stop_price"]),
-            time_in_force=TimeInForce(request["time_in_force"]),
-            reduce_only=request["reduce_only"],
-            post_only=request["post_only"],
-            client_order_id=row.client_order_id,
-        ),
-        client_order_id=row.client_order_id,
-        estimate=OrderEstimate(
-            price=Decimal(estimate["price"]),
-            quantity=Decimal(estimate["quantity"]),
-            cost=Decimal(estimate["cost"]),
-            fee=Decimal(estimate["fee"]),
-            fee_asset=estimate["fee_asset"],
-        ),
-        status=DraftStatus(row.status),
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-    )
-
-
-class SqlOrderDraftRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def add(self, draft: OrderDraft) -> None:
-        self._session.add(
-            OrderDraftRow(
-                id=draft.id,
-                user_id=draft.user_id,
-                account_id=draft.account_id,
-                client_order_id=draft.client_order_id,
-                payload=_draft_payload(draft),
-                status=draft.status.value,
-                created_at=draft.created_at,
-                expires_at=draft.expires_at,
-            )
-        )
-        await self._session.flush()
-
-    async def get_for_user(self, user_id: uuid.UUID, draft_id: uuid.UUID) -> OrderDraft | None:
-        row = await self._session.scalar(
-            select(OrderDraftRow).where(OrderDraftRow.id == draft_id, OrderDraftRow.user_id == user_id)
-        )
-        return _draft_from_row(row) if row else None
-
-    async def update(self, draft: OrderDraft) -> None:
-        row = await self._session.get(OrderDraftRow, draft.id)
-        if row is None:
-            raise LookupError(f"draft {draft.id} does not exist")
-        row.status = draft.status.value
-        row.payload = _draft_payload(draft)
-        await self._session.flush()
-
-    async def expire_open(self, now: datetime) -> int:
-        result = await self._session.execute(
-            update(OrderDraftRow)
-            .where(OrderDraftRow.status == DraftStatus.OPEN.value, OrderDraftRow.expires_at <= now)
-            .values(status=DraftStatus.EXPIRED.value)
-        )
-        return result.rowcount or 0

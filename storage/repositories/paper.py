@@ -30,6 +30,13 @@ _ORDER_FIELDS = (
     "reason",
     "created_at",
     "updated_at",
+    "reduce_only",
+    "post_only",
+    "triggered",
+    "locked",
+    "matched_until",
+    "liquidity_candle",
+    "liquidity_used",
 )
 
 
@@ -73,6 +80,10 @@ def _fill_order_row(row: PaperOrderRow, order: PaperOrder) -> None:
 class SqlPaperLedger:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # The session's identity map keeps only weak references to rows, so keeping the rows this
+        # ledger loaded lets the saves reuse them instead of selecting again.
+        self._balance_rows: dict[tuple[uuid.UUID, str], PaperBalanceRow] = {}
+        self._order_rows: dict[str, PaperOrderRow] = {}
 
     async def get_balances(
         self, account_id: uuid.UUID, *, for_update: bool = False
@@ -80,7 +91,8 @@ class SqlPaperLedger:
         statement = select(PaperBalanceRow).where(PaperBalanceRow.account_id == account_id)
         if for_update:
             statement = statement.with_for_update()
-        rows = await self._session.scalars(statement)
+        rows = list(await self._session.scalars(statement))
+        self._balance_rows.update(((row.account_id, row.asset), row) for row in rows)
         return {row.asset: PaperBalance(row.asset, row.free, row.locked) for row in rows}
 
     async def get_balances_many(
@@ -105,10 +117,12 @@ class SqlPaperLedger:
         return found
 
     async def save_balance(self, account_id: uuid.UUID, balance: PaperBalance) -> None:
-        row = await self._session.get(PaperBalanceRow, (account_id, balance.asset))
+        key = (account_id, balance.asset)
+        row = self._balance_rows.get(key) or await self._session.get(PaperBalanceRow, key)
         if row is None:
             row = PaperBalanceRow(account_id=account_id, asset=balance.asset)
             self._session.add(row)
+        self._balance_rows[key] = row
         row.free = balance.free
         row.locked = balance.locked
         await self._session.flush()
@@ -117,10 +131,13 @@ class SqlPaperLedger:
         row = PaperOrderRow(exchange_order_id=order.exchange_order_id)
         _fill_order_row(row, order)
         self._session.add(row)
+        self._order_rows[row.exchange_order_id] = row
         await self._session.flush()
 
     async def update_order(self, order: PaperOrder) -> None:
-        row = await self._session.get(PaperOrderRow, order.exchange_order_id)
+        row = self._order_rows.get(order.exchange_order_id) or await self._session.get(
+            PaperOrderRow, order.exchange_order_id
+        )
         if row is None:
             raise LookupError(f"paper order {order.exchange_order_id} does not exist")
         _fill_order_row(row, order)
@@ -170,6 +187,12 @@ class SqlPaperLedger:
         rows = list(await self._session.scalars(statement.order_by(PaperOrderRow.created_at)))
         return await self._with_trades(rows)
 
+    async def accounts_with_open_orders(self) -> list[uuid.UUID]:
+        rows = await self._session.scalars(
+            select(PaperOrderRow.account_id).where(PaperOrderRow.state.in_(_OPEN_STATES)).distinct()
+        )
+        return list(rows)
+
     async def list_trades(
         self, account_id: uuid.UUID, symbol: str, since: datetime | None = None
     ) -> list[ExchangeTrade]:
@@ -184,6 +207,7 @@ class SqlPaperLedger:
     async def _with_trades(self, rows: list[PaperOrderRow]) -> list[PaperOrder]:
         if not rows:
             return []
+        self._order_rows.update((row.exchange_order_id, row) for row in rows)
         trade_rows = await self._session.scalars(
             select(PaperTradeRow)
             .where(PaperTradeRow.exchange_order_id.in_([row.exchange_order_id for row in rows]))

@@ -31,6 +31,7 @@ def _user_from_row(row: UserRow) -> User:
         permissions=permissions,
         status_reason=row.status_reason,
         last_seen_at=row.last_seen_at,
+        max_slippage=row.max_slippage,
     )
 
 
@@ -49,6 +50,7 @@ def _fill_user_row(row: UserRow, user: User) -> None:
     row.created_at = user.created_at
     row.updated_at = user.updated_at
     row.last_seen_at = user.last_seen_at
+    row.max_slippage = user.max_slippage
 
 
 class SqlUserRepository:

@@ -128,26 +128,34 @@ async def test_commands_are_published_per_language_and_for_admins(harness: BotHa
     assert ru_default.commands[1].description != en_default.commands[1].description
 
 
+EXPECTED_MENU = [
+    "🟢 Buy",
+    "🔴 Sell",
+    "📝 Order",
+    "📋 Orders",
+    "💼 Portfolio",
+    "📈 Positions",
+    "📊 Performance",
+    "🛡 Risk",
+    "🏦 Accounts",
+    "🔔 Alerts",
+    "⚙️ Settings",
+    "❓ Help",
+]
+
+
 async def test_help_and_menu_come_from_one_registry(harness: BotHarness) -> None:
     await register(harness, 36)
     help_text = plain(texts(await harness.send(36, "/help"))[0])
     menu = next(r for r in await harness.send(36, "/menu") if isinstance(r, SendMessage)).reply_markup
     labels = [button.text for row in menu.keyboard for button in row]
-    assert labels == [
-        "🟢 Buy",
-        "🔴 Sell",
-        "💼 Portfolio",
-        "📈 Positions",
-        "📊 Performance",
-        "🛡 Risk",
-        "🏦 Accounts",
-        "🔔 Alerts",
-        "⚙️ Settings",
-        "❓ Help",
-    ]
+    assert labels == EXPECTED_MENU
     for command in (
         "/buy",
         "/sell",
+        "/order",
+        "/orders",
+        "/cancel",
         "/portfolio",
         "/positions",
         "/alerts",

@@ -159,7 +159,8 @@ async def test_other_users_draft_is_not_found(harness: BotHarness) -> None:
         ("/buy BTCUSDT NaN", "INVALID_NUMBER", "is not a number"),
         ("/buy BTCUSDT 0." + "1" * 30, "INVALID_NUMBER", "too many decimal places"),
         ("/buy BTCUSDT 1" + "0" * 30, "INVALID_NUMBER", "too large"),
-        ("/buy BTCUSDT 0.000001", "QUANTITY_STEP", "steps of 0.00001"),
+        # Rounded down to the 0.00001 step, nothing is left.
+        ("/buy BTCUSDT 0.000001", "QUANTITY_BELOW_MIN", "smallest BTC/USDT quantity is 0.00001"),
         ("/buy BTCUSDT 0.00001", "COST_BELOW_MIN", "smallest BTC/USDT order is worth 5"),
         ("/buy FOOUSDT 1", "SYMBOL_UNKNOWN", "Available: ADAUSDT, BTCUSDT"),
         ("/buy BTC-USDT-X 1", "SYMBOL_INVALID", "BTCUSDT or BTC/USDT"),

@@ -193,8 +193,10 @@ async def check_startup(telegram: FakeTelegramServer, bot_process: BotProcess) -
         assert "buy" in names
         assert "suspend" not in names, "admin commands must not be in every user's menu"
 
+    english = {command["command"]: command["description"] for command in telegram.commands_for("en") or []}
     russian = {command["command"]: command["description"] for command in telegram.commands_for("ru") or []}
-    assert russian["buy"] == translated("Buy at market", "ru")
+    assert russian["buy"] == translated(english["buy"], "ru")
+    assert russian["buy"] != english["buy"], "the Russian menu must be translated"
 
     admin_menu = telegram.commands_for("en", scope="chat", chat_id=ADMIN_ID)
     assert admin_menu is not None, "the admin's chat got no command menu"

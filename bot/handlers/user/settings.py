@@ -15,7 +15,7 @@ from bot import keyboards
 from bot.callbacks import LanguageChoice, RiskProfileChoice, SettingsAction
 from bot.commands import CommandSpec, register
 from bot.filters import MenuButton
-from bot.formatting import esc
+from bot.formatting import esc, percent
 from bot.routing import RouterBlueprint
 from bot.services import Services
 from bot.texts import LANGUAGE_NAMES, risk_profile_name
@@ -45,6 +45,9 @@ def settings_text(user: User) -> str:
             _("Risk profile: {value}").format(value=risk_profile_name(user.risk_profile)),
             _("Email: {value}").format(value=esc(user.email) if user.email else _("not set")),
             _("Time zone: {value}").format(value=esc(user.timezone)),
+            _("Maximum slippage of market orders: {value}").format(
+                value=percent(user.max_slippage, user.language)
+            ),
         ]
     )
 

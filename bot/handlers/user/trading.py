@@ -1,8 +1,7 @@
-"""/buy and /sell: market orders with a confirmation card; only Confirm sends the order."""
+"""/buy and /sell quick forms, and the Confirm and Cancel buttons of every confirmation card."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 
@@ -10,25 +9,23 @@ from aiogram import F
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot import keyboards
+from bot import order_errors  # noqa: F401 - registers the explanations of order error codes
 from bot.callbacks import DraftAction
 from bot.commands import CommandSpec, register
 from bot.error_texts import describe_error
 from bot.filters import MenuButton
-from bot.i18n import localized
 from bot.notifier import Notifier
+from bot.order_flow import preview_form
+from bot.order_input import parse_quick_order
 from bot.routing import RouterBlueprint
 from bot.services import Services
-from bot.views.orders import draft_card, order_result
-from engine.common.money import parse_positive_decimal
+from bot.views.orders import order_result
 from engine.errors import NotFoundError, PatriotError, ValidationError
-from engine.market.symbols import normalize_symbol
 from engine.orders.drafts import DraftStatus
-from engine.orders.models import OrderRequest, OrderSide, OrderType
+from engine.orders.models import OrderSide
 from engine.users.models import Permission, User
 
 logger = logging.getLogger(__name__)
@@ -37,8 +34,8 @@ router = RouterBlueprint(__name__)
 register(
     CommandSpec(
         "buy",
-        __("Buy at market"),
-        usage=__("/buy SYMBOL QUANTITY, e.g. /buy BTCUSDT 0.001"),
+        __("Buy at market, or at a limit price"),
+        usage=__("/buy SYMBOL QUANTITY [PRICE], e.g. /buy BTCUSDT 0.001 or /buy BTCUSDT 25% 42000"),
         menu_label=__("🟢 Buy"),
         order=10,
     )
@@ -46,81 +43,45 @@ register(
 register(
     CommandSpec(
         "sell",
-        __("Sell at market"),
-        usage=__("/sell SYMBOL QUANTITY, e.g. /sell BTCUSDT 0.001"),
+        __("Sell at market, or at a limit price"),
+        usage=__("/sell SYMBOL QUANTITY [PRICE], e.g. /sell BTCUSDT 0.001 or /sell BTCUSDT 100%"),
         menu_label=__("🔴 Sell"),
         order=11,
     )
 )
 
-# Background tasks that expire confirmation cards; kept so they are not garbage-collected.
-_expiry_tasks: set[asyncio.Task[None]] = set()
-
-
-def parse_market_order(side: OrderSide, arguments: str | None) -> OrderRequest | None:
-    """Parse ``SYMBOL QUANTITY``; return None when the argument count is wrong."""
-    parts = (arguments or "").split()
-    if len(parts) != 2:
-        return None
-    symbol = normalize_symbol(parts[0])
-    quantity = parse_positive_decimal(parts[1], field="quantity")
-    return OrderRequest(symbol=symbol, side=side, type=OrderType.MARKET, quantity=quantity)
-
 
 @router.message(Command("buy"), flags={"permission": Permission.TRADE})
 @router.message(MenuButton("buy"), flags={"permission": Permission.TRADE})
-async def buy(
-    message: Message, user: User, services: Services, i18n: I18n, command: CommandObject | None = None
-) -> None:
-    await _preview(message, user, services, OrderSide.BUY, command.args if command else None)
+async def buy(message: Message, user: User, services: Services, command: CommandObject | None = None) -> None:
+    await _quick(message, user, services, OrderSide.BUY, command.args if command else None)
 
 
 @router.message(Command("sell"), flags={"permission": Permission.TRADE})
 @router.message(MenuButton("sell"), flags={"permission": Permission.TRADE})
 async def sell(
-    message: Message, user: User, services: Services, i18n: I18n, command: CommandObject | None = None
+    message: Message, user: User, services: Services, command: CommandObject | None = None
 ) -> None:
-    await _preview(message, user, services, OrderSide.SELL, command.args if command else None)
+    await _quick(message, user, services, OrderSide.SELL, command.args if command else None)
 
 
-async def _preview(
+async def _quick(
     message: Message, user: User, services: Services, side: OrderSide, arguments: str | None
 ) -> None:
-    request = parse_market_order(side, arguments)
-    if request is None:
+    form = parse_quick_order(side, arguments)
+    if form is None:
         usage = (
-            _("/buy SYMBOL QUANTITY, e.g. /buy BTCUSDT 0.001")
+            _("/buy SYMBOL QUANTITY [PRICE], e.g. /buy BTCUSDT 0.001 or /buy BTCUSDT 25% 42000")
             if side is OrderSide.BUY
-            else _("/sell SYMBOL QUANTITY, e.g. /sell BTCUSDT 0.001")
+            else _("/sell SYMBOL QUANTITY [PRICE], e.g. /sell BTCUSDT 0.001 or /sell BTCUSDT 100%")
         )
-        await message.answer(_("Usage: {usage}").format(usage=f"<code>{usage}</code>"))
+        await message.answer(
+            _("Usage: {usage}").format(usage=f"<code>{usage}</code>")
+            + "\n"
+            + _("/order without arguments asks for every detail step by step.")
+        )
         return
-
-    preview = await services.orders.preview(user, request)
-    ttl = services.settings.trading.order_confirm_timeout_seconds
-    card = await message.answer(
-        draft_card(preview.draft, preview.account, preview.report, user.language, ttl),
-        reply_markup=keyboards.confirm_draft(preview.draft.id),
-    )
-    _schedule_expiry(services, user, preview.draft.id, card, ttl)
-
-
-def _schedule_expiry(services: Services, user: User, draft_id: uuid.UUID, card: Message, ttl: int) -> None:
-    async def expire() -> None:
-        await asyncio.sleep(ttl)
-        if await services.orders.expire_draft(user, draft_id):
-            with localized(services.i18n, user.language):
-                await card.edit_text(_("⌛ The confirmation expired. Nothing was sent."))
-
-    task = asyncio.create_task(expire())
-    _expiry_tasks.add(task)
-    task.add_done_callback(_finish_expiry_task)
-
-
-def _finish_expiry_task(task: asyncio.Task[None]) -> None:
-    _expiry_tasks.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("Expiring a confirmation card failed", exc_info=task.exception())
+    await preview_form(message, user, services, form)
 
 
 def _draft_id(callback_data: DraftAction) -> uuid.UUID:

@@ -1,9 +1,20 @@
 """The PAPER exchange: a simulator with real recorded prices and exact balances.
 
-Market orders fill at once at the current price moved against the trader by
-the configured slippage, rounded to the tick away from the trader. Fees are
-charged in the quote asset (USDT) on both sides, so holdings stay whole
-multiples of the market's step.
+Every order type rests, triggers and fills as on a spot exchange:
+
+- market orders (and stops once they fire) take from a synthetic book around
+  the current price (see ``execution``), so a large order pays more per unit;
+- a limit order takes what the book offers within its price at once. The
+  rest (GTC) rests with its balance locked and fills at its own price as
+  maker when the replayed price reaches it, at most the configured share of
+  each recorded candle's volume, so a large order fills in parts;
+- IOC cancels what it cannot fill at once, FOK fills all or nothing, and a
+  post-only order that would take is refused;
+- stop and take-profit orders fire on the last price.
+
+``match`` walks each open order along the replayed price path from the moment
+it was last matched to now. The state lives in the database and the path is a
+function of the clock, so a late or repeated run finds every crossing once.
 """
 
 from __future__ import annotations
@@ -15,24 +26,38 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import islice
 
 from engine.common.clock import Clock
-from engine.common.money import ZERO, ceil_to_step, floor_to_step
 from engine.errors import PermanentExchangeError, ValidationError
-from engine.exchanges.models import (
-    BalanceEntry,
-    ExchangeOrder,
-    ExchangeOrderState,
-    ExchangeTrade,
-    OrderBook,
-    OrderBookLevel,
+from engine.exchanges.models import BalanceEntry, ExchangeOrder, ExchangeOrderState, ExchangeTrade, OrderBook
+from engine.exchanges.paper.execution import (
+    AccountBooks,
+    PaperTerms,
+    is_market_like,
+    level_price,
+    level_size,
+    lock_needed,
+    locked_asset,
+    synthetic_levels,
 )
 from engine.exchanges.paper.ledger import PaperBalance, PaperOrder
 from engine.exchanges.paper.markets import PAPER_MARKETS
-from engine.market.models import Market, Ticker
+from engine.exchanges.paper.matching import match_along, take_now
+from engine.exchanges.paper.prices import price_path_for
+from engine.exchanges.paper.records import (
+    amend,
+    check_request,
+    new_order,
+    reject_if_firing,
+    save,
+    to_exchange_order,
+)
+from engine.market.models import Candle, Market, Ticker
+from engine.market.path import PathStep
 from engine.market.ports import PriceFeed
-from engine.orders.models import OrderRequest, OrderSide, OrderType
-from engine.uow import UnitOfWork, UnitOfWorkFactory
+from engine.orders.models import OrderRequest, OrderSide
+from engine.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +69,12 @@ class PaperConfig:
     slippage: Decimal = Decimal("0.0005")
     taker_fee: Decimal | None = None  # None: the market's own fee
     maker_fee: Decimal | None = None
+    # Share of a recorded candle's volume one order (or one book level) can fill.
+    volume_share: Decimal = Decimal("0.1")
+    buy_fee_in_base: bool = False
+
+
+StepsByStart = dict[tuple[str, datetime], list[PathStep]]
 
 
 class PaperExchange:
@@ -59,6 +90,7 @@ class PaperExchange:
     ) -> None:
         self._uow = uow_factory
         self._prices = prices
+        self._path = price_path_for(prices)
         self._clock = clock
         self.config = config
         available = set(prices.symbols())
@@ -76,8 +108,20 @@ class PaperExchange:
     def taker_fee(self, market: Market) -> Decimal:
         return self.config.taker_fee if self.config.taker_fee is not None else market.taker_fee
 
+    def terms(self, market: Market) -> PaperTerms:
+        config = self.config
+        return PaperTerms(
+            taker_fee=self.taker_fee(market),
+            maker_fee=config.maker_fee if config.maker_fee is not None else market.maker_fee,
+            slippage=config.slippage,
+            buy_fee_in_base=config.buy_fee_in_base,
+            volume_share=config.volume_share,
+        )
+
+    # ----- market data ---------------------------------------------------------------
+
     async def fetch_ticker(self, symbol: str) -> Ticker:
-        """The feed's last price, with bid and ask where a market order would fill."""
+        """Return the feed's last price, with bid and ask where a market order would fill."""
         market = self.market(symbol)
         ticker = await self._prices.fetch_ticker(symbol)
         return Ticker(
@@ -89,31 +133,20 @@ class PaperExchange:
         )
 
     async def fetch_order_book(self, symbol: str, limit: int) -> OrderBook:
-        """A synthetic book around the replayed price: the best levels sit where market orders fill.
-
-        Each level holds the quantity the recorded candle traded; deeper levels
-        step one slippage further away.
-        """
+        """Return the synthetic book that market orders fill against (see ``execution``)."""
         market = self.market(symbol)
+        terms = self.terms(market)
         ticker = await self._prices.fetch_ticker(symbol)
-        candle_volume = self._candle_volume(symbol)
-        bids, asks = [], []
-        for depth in range(1, limit + 1):
-            away = self.config.slippage * depth
-            bids.append(
-                OrderBookLevel(floor_to_step(ticker.last * (1 - away), market.price_step), candle_volume)
-            )
-            asks.append(
-                OrderBookLevel(ceil_to_step(ticker.last * (1 + away), market.price_step), candle_volume)
-            )
+        candle = self._path.current_candle(symbol, ticker.last, self._clock.now())
+        size = level_size(market, candle.volume, terms)
+        # A buyer meets the ask side of the book and a seller the bid side.
+        asks = list(islice(synthetic_levels(market, OrderSide.BUY, ticker.last, terms, size), limit))
+        bids = list(islice(synthetic_levels(market, OrderSide.SELL, ticker.last, terms, size), limit))
         return OrderBook(symbol=symbol, bids=tuple(bids), asks=tuple(asks), timestamp=ticker.timestamp)
 
-    def _candle_volume(self, symbol: str) -> Decimal:
-        current_candle = getattr(self._prices, "current_candle", None)
-        if current_candle is None:
-            return Decimal("1000000")  # live feeds have no candle volume: an effectively deep book
-        volume = current_candle(symbol).volume
-        return volume if volume > ZERO else self.market(symbol).min_amount
+    def execution_price(self, market: Market, side: OrderSide, last: Decimal) -> Decimal:
+        """Return the best level a taker meets: slippage against the trader, rounded away from them."""
+        return level_price(market, side, last, self.config.slippage, 1)
 
     def opening_balances(self) -> list[PaperBalance]:
         """Balances a new PAPER account starts with."""
@@ -130,7 +163,7 @@ class PaperExchange:
     async def fetch_balances(
         self, account_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, dict[str, BalanceEntry]]:
-        """Balances of many accounts in one read (the risk scan values every user at once)."""
+        """Return the balances of many accounts in one read (the risk scan values every user at once)."""
         async with self._uow(read_only=True) as uow:
             books = await uow.paper.get_balances_many(account_ids)
         return {
@@ -141,107 +174,210 @@ class PaperExchange:
             for account_id, balances in books.items()
         }
 
-    def execution_price(self, market: Market, side: OrderSide, last: Decimal) -> Decimal:
-        """Apply slippage against the trader and round to the tick away from them."""
-        if side is OrderSide.BUY:
-            return ceil_to_step(last * (1 + self.config.slippage), market.price_step)
-        return floor_to_step(last * (1 - self.config.slippage), market.price_step)
+    # ----- orders --------------------------------------------------------------------
 
     async def create_order(self, account_id: uuid.UUID, request: OrderRequest) -> ExchangeOrder:
         market = self.market(request.symbol)
-        if request.type is not OrderType.MARKET:
-            # TODO: resting order types (limit, stop, take-profit) and their matching.
-            raise PermanentExchangeError(
-                f"PAPER does not accept {request.type} orders yet", reason="ORDER_TYPE_UNSUPPORTED"
-            )
         if request.client_order_id is None:
             raise ValueError("create_order needs a client_order_id")
+        check_request(request)
 
         async with self._lock(account_id):
             ticker = await self._prices.fetch_ticker(request.symbol)
+            now = self._clock.now()
+            candle = self._path.current_candle(request.symbol, ticker.last, now)
             async with self._uow() as uow:
                 if await uow.paper.get_order(account_id, client_order_id=request.client_order_id):
                     raise PermanentExchangeError(
                         "duplicate client order id", reason="DUPLICATE_CLIENT_ORDER_ID"
                     )
-                order = await self._fill_market(uow, account_id, market, request, ticker.last)
+                books = AccountBooks(await uow.paper.get_balances(account_id, for_update=True))
+                order = new_order(account_id, request, now)
+                self._place(order, market, books, ticker.last, candle, now)
+                await uow.paper.add_order(order)
+                await save(uow, account_id, books, [order], {order.exchange_order_id: 0})
                 await uow.commit()
 
         logger.info(
-            "PAPER filled %s %s %s at %s for account %s (client order %s)",
+            "PAPER order %s %s: %s %s %s %s, filled %s at %s for account %s (client order %s)",
+            order.exchange_order_id,
+            order.state,
+            request.type,
             request.side,
-            order.filled_quantity,
+            request.quantity,
             request.symbol,
+            order.filled_quantity,
             order.average_price,
             account_id,
             request.client_order_id,
         )
-        return _to_exchange_order(order)
+        return to_exchange_order(order)
 
-    async def _fill_market(
+    def _place(
         self,
-        uow: UnitOfWork,
-        account_id: uuid.UUID,
+        order: PaperOrder,
         market: Market,
-        request: OrderRequest,
+        books: AccountBooks,
         last: Decimal,
-    ) -> PaperOrder:
-        price = self.execution_price(market, request.side, last)
-        quantity = request.quantity
-        cost = quantity * price
-        fee = cost * self.taker_fee(market)
+        candle: Candle,
+        now: datetime,
+    ) -> None:
+        terms = self.terms(market)
+        asset = locked_asset(order, market)
+        if order.type.needs_stop_price:
+            reject_if_firing(order, last)
+            books.lock(order, asset, lock_needed(order, market, terms))
+            return  # rests until the price reaches its stop
+        if not is_market_like(order):
+            books.lock(order, asset, lock_needed(order, market, terms))
+        take_now(order, market, books, terms, last=last, candle=candle, at=now, placing=True)
 
-        balances = await uow.paper.get_balances(account_id, for_update=True)
-        base = balances.get(market.base) or PaperBalance(asset=market.base)
-        quote = balances.get(market.quote) or PaperBalance(asset=market.quote)
+    async def cancel_order(self, account_id: uuid.UUID, exchange_order_id: str) -> ExchangeOrder:
+        """Cancel an open order after matching it up to now, so fills that already happened stay."""
+        async with self._lock(account_id):
+            now = self._clock.now()
+            order, steps = await self._open_order_with_steps(account_id, exchange_order_id, now)
+            async with self._uow() as uow:
+                books = AccountBooks(await uow.paper.get_balances(account_id, for_update=True))
+                known = {order.exchange_order_id: len(order.trades)}
+                self._match_orders([order], books, steps, now)
+                if order.is_open:
+                    market = self.market(order.symbol)
+                    books.release(order, locked_asset(order, market))
+                    order.state = ExchangeOrderState.CANCELED
+                    order.updated_at = now
+                await save(uow, account_id, books, [order], known)
+                await uow.commit()
+        logger.info("PAPER order %s of account %s is %s", exchange_order_id, account_id, order.state)
+        return to_exchange_order(order)
 
-        if request.side is OrderSide.BUY:
-            _require(quote, cost + fee)
-            quote.free -= cost + fee
-            base.free += quantity
-        else:
-            _require(base, quantity)
-            base.free -= quantity
-            quote.free += cost - fee
+    async def edit_order(
+        self,
+        account_id: uuid.UUID,
+        exchange_order_id: str,
+        *,
+        quantity: Decimal | None = None,
+        price: Decimal | None = None,
+        stop_price: Decimal | None = None,
+    ) -> ExchangeOrder:
+        """Amend an open order in place; the new quantity is the order's new total.
 
-        now = self._clock.now()
-        exchange_order_id = f"paper-{uuid.uuid4().hex[:20]}"
-        trade = ExchangeTrade(
-            trade_id=f"paper-t-{uuid.uuid4().hex[:18]}",
-            exchange_order_id=exchange_order_id,
-            symbol=market.symbol,
-            side=request.side,
-            price=price,
-            quantity=quantity,
-            fee=fee,
-            fee_asset=market.quote,
-            is_maker=False,
-            executed_at=now,
-        )
-        order = PaperOrder(
-            exchange_order_id=exchange_order_id,
-            account_id=account_id,
-            client_order_id=request.client_order_id,
-            symbol=market.symbol,
-            side=request.side,
-            type=request.type,
-            state=ExchangeOrderState.CLOSED,
-            quantity=quantity,
-            created_at=now,
-            updated_at=now,
-            time_in_force=request.time_in_force,
-            filled_quantity=quantity,
-            average_price=price,
-            fee=fee,
-            fee_asset=market.quote,
-            trades=[trade],
-        )
+        The amended order is checked like a new one: it must not fire at once
+        (stops), a post-only must not take, and the balance must cover it.
+        """
+        async with self._lock(account_id):
+            now = self._clock.now()
+            order, steps = await self._open_order_with_steps(account_id, exchange_order_id, now)
+            market = self.market(order.symbol)
+            ticker = await self._prices.fetch_ticker(order.symbol)
+            candle = self._path.current_candle(order.symbol, ticker.last, now)
+            async with self._uow() as uow:
+                books = AccountBooks(await uow.paper.get_balances(account_id, for_update=True))
+                known = {order.exchange_order_id: len(order.trades)}
+                self._match_orders([order], books, steps, now)
+                if not order.is_open:
+                    raise PermanentExchangeError("order is no longer open", reason="ORDER_NOT_FOUND")
+                amend(order, quantity, price, stop_price)
+                books.release(order, locked_asset(order, market))
+                self._replace(order, market, books, ticker.last, candle, now)
+                order.updated_at = now
+                await save(uow, account_id, books, [order], known)
+                await uow.commit()
+        logger.info("PAPER order %s of account %s amended", exchange_order_id, account_id)
+        return to_exchange_order(order)
 
-        await uow.paper.save_balance(account_id, base)
-        await uow.paper.save_balance(account_id, quote)
-        await uow.paper.add_order(order)
-        await uow.paper.add_trade(account_id, trade)
-        return order
+    def _replace(
+        self,
+        order: PaperOrder,
+        market: Market,
+        books: AccountBooks,
+        last: Decimal,
+        candle: Candle,
+        now: datetime,
+    ) -> None:
+        """Check and lock an amended order as if it were new; a fired stop acts as its limit part."""
+        if order.type.needs_stop_price and not order.triggered:
+            self._place(order, market, books, last, candle, now)
+            return
+        terms = self.terms(market)
+        books.lock(order, locked_asset(order, market), lock_needed(order, market, terms))
+        take_now(order, market, books, terms, last=last, candle=candle, at=now, placing=True)
+
+    async def _open_order_with_steps(
+        self, account_id: uuid.UUID, exchange_order_id: str, now: datetime
+    ) -> tuple[PaperOrder, StepsByStart]:
+        async with self._uow(read_only=True) as uow:
+            order = await uow.paper.get_order(account_id, exchange_order_id=exchange_order_id)
+        if order is None or not order.is_open:
+            raise PermanentExchangeError("unknown or closed order", reason="ORDER_NOT_FOUND")
+        return order, await self._steps_for([order], now)
+
+    # ----- matching ------------------------------------------------------------------
+
+    async def match(self) -> list[tuple[uuid.UUID, ExchangeOrder]]:
+        """Match every account's open orders up to now; return the orders that changed."""
+        async with self._uow(read_only=True) as uow:
+            accounts = await uow.paper.accounts_with_open_orders()
+        changed: list[tuple[uuid.UUID, ExchangeOrder]] = []
+        for account_id in accounts:
+            for order in await self.match_account(account_id):
+                changed.append((account_id, order))
+        return changed
+
+    async def match_account(self, account_id: uuid.UUID) -> list[ExchangeOrder]:
+        async with self._lock(account_id):
+            now = self._clock.now()
+            async with self._uow(read_only=True) as uow:
+                orders = await uow.paper.list_open_orders(account_id)
+            if not orders:
+                return []
+            steps = await self._steps_for(orders, now)
+            async with self._uow() as uow:
+                # Re-read under the write transaction; the account lock keeps them as they were.
+                orders = await uow.paper.list_open_orders(account_id)
+                books = AccountBooks(await uow.paper.get_balances(account_id, for_update=True))
+                known = {order.exchange_order_id: len(order.trades) for order in orders}
+                changed = self._match_orders(orders, books, steps, now)
+                await save(uow, account_id, books, orders, known)
+                await uow.commit()
+        for order in changed:
+            logger.info(
+                "PAPER matched order %s of account %s: %s, filled %s of %s",
+                order.exchange_order_id,
+                account_id,
+                order.state,
+                order.filled_quantity,
+                order.quantity,
+            )
+        return [to_exchange_order(order) for order in changed]
+
+    async def _steps_for(self, orders: list[PaperOrder], now: datetime) -> StepsByStart:
+        starts = {(order.symbol, order.matched_until or order.created_at) for order in orders}
+        return {
+            (symbol, start): await self._path.steps(symbol, start, now)
+            for symbol, start in starts
+            if start < now and symbol in self.markets
+        }
+
+    def _match_orders(
+        self, orders: list[PaperOrder], books: AccountBooks, steps: StepsByStart, now: datetime
+    ) -> list[PaperOrder]:
+        # NOTE: an account's orders are matched one after another, not interleaved
+        # in time. They only interact when a fired stop-market buy needs free
+        # balance beyond what it holds, and then the earlier-created order wins.
+        changed = []
+        for order in sorted(orders, key=lambda item: item.created_at):
+            market = self.markets.get(order.symbol)
+            start = order.matched_until or order.created_at
+            path = steps.get((order.symbol, start))
+            if market is None or path is None:
+                continue
+            if match_along(order, market, books, self.terms(market), path):
+                changed.append(order)
+            order.matched_until = now
+        return changed
+
+    # ----- queries -------------------------------------------------------------------
 
     async def fetch_order(
         self,
@@ -254,12 +390,12 @@ class PaperExchange:
             order = await uow.paper.get_order(
                 account_id, exchange_order_id=exchange_order_id, client_order_id=client_order_id
             )
-        return _to_exchange_order(order) if order else None
+        return to_exchange_order(order) if order else None
 
     async def fetch_open_orders(self, account_id: uuid.UUID, symbol: str | None) -> list[ExchangeOrder]:
         async with self._uow(read_only=True) as uow:
             orders = await uow.paper.list_open_orders(account_id, symbol)
-        return [_to_exchange_order(order) for order in orders]
+        return [to_exchange_order(order) for order in orders]
 
     async def fetch_my_trades(
         self, account_id: uuid.UUID, symbol: str, since: datetime | None
@@ -272,35 +408,3 @@ class PaperExchange:
         if lock is None:
             lock = self._locks[account_id] = asyncio.Lock()
         return lock
-
-
-def _require(balance: PaperBalance, amount: Decimal) -> None:
-    if balance.free < amount:
-        raise PermanentExchangeError(
-            f"insufficient {balance.asset}: need {amount}, free {balance.free}",
-            reason="INSUFFICIENT_FUNDS",
-            asset=balance.asset,
-            required=amount,
-            available=balance.free,
-        )
-
-
-def _to_exchange_order(order: PaperOrder) -> ExchangeOrder:
-    return ExchangeOrder(
-        exchange_order_id=order.exchange_order_id,
-        client_order_id=order.client_order_id,
-        symbol=order.symbol,
-        side=order.side,
-        type=order.type,
-        state=order.state,
-        quantity=order.quantity,
-        filled_quantity=order.filled_quantity,
-        created_at=order.created_at,
-        price=order.price,
-        stop_price=order.stop_price,
-        average_price=order.average_price,
-        fee=order.fee if order.fee else ZERO,
-        fee_asset=order.fee_asset,
-        reason=order.reason,
-        trades=tuple(order.trades),
-    )

@@ -7,19 +7,21 @@ from datetime import datetime
 from decimal import Decimal
 
 from engine.accounts.models import Exchange
-from engine.errors import PermanentExchangeError
 from engine.exchanges.models import BalanceEntry, Capabilities, ExchangeOrder, ExchangeTrade, OrderBook
 from engine.exchanges.paper.exchange import PaperExchange
 from engine.market.models import Market, Ticker
 from engine.orders.models import OrderRequest, OrderType
 
+# PAPER keeps trigger orders in its one book (no separate trigger book), amends
+# in place, and takes reduce-only sells (a reduce-only buy has nothing to
+# reduce on a spot account and is refused).
 PAPER_CAPABILITIES = Capabilities(
-    order_types=frozenset({OrderType.MARKET}),
-    trigger_orders=False,
+    order_types=frozenset(OrderType),
+    trigger_orders=True,
     attached_tp_sl=False,
-    reduce_only=False,
+    reduce_only=True,
     oco=False,
-    amend=False,
+    amend=True,
     testnet=False,
 )
 
@@ -62,8 +64,7 @@ class PaperGateway:
     async def cancel_order(
         self, symbol: str, exchange_order_id: str, *, is_trigger: bool = False
     ) -> ExchangeOrder:
-        # TODO: cancellation arrives with resting PAPER orders; market orders never rest.
-        raise PermanentExchangeError("PAPER has no resting orders to cancel", reason="ORDER_NOT_FOUND")
+        return await self._simulator.cancel_order(self._account_id, exchange_order_id)
 
     async def edit_order(
         self,
@@ -74,8 +75,9 @@ class PaperGateway:
         price: Decimal | None = None,
         stop_price: Decimal | None = None,
     ) -> ExchangeOrder:
-        # TODO: amending arrives with resting PAPER orders.
-        raise PermanentExchangeError("PAPER has no resting orders to amend", reason="ORDER_NOT_FOUND")
+        return await self._simulator.edit_order(
+            self._account_id, exchange_order_id, quantity=quantity, price=price, stop_price=stop_price
+        )
 
     async def fetch_order_book(self, symbol: str, limit: int = 50) -> OrderBook:
         return await self._simulator.fetch_order_book(symbol, limit)

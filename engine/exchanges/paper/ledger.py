@@ -48,6 +48,26 @@ class PaperOrder:
     fee_asset: str | None = None
     reason: str | None = None
     trades: list[ExchangeTrade] = field(default_factory=list)
+    reduce_only: bool = False
+    post_only: bool = False
+    # A stop or take-profit order becomes active once the price reaches its stop.
+    triggered: bool = False
+    # Balance this order holds back (quote for a buy, base for a sell).
+    locked: Decimal = ZERO
+    # The moment up to which the replayed price path has been matched against it.
+    matched_until: datetime | None = None
+    # Liquidity already taken from one recorded candle (its open time), so a
+    # candle's volume share is never used twice by one order.
+    liquidity_candle: datetime | None = None
+    liquidity_used: Decimal = ZERO
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.quantity - self.filled_quantity
+
+    @property
+    def is_open(self) -> bool:
+        return self.state is ExchangeOrderState.OPEN
 
 
 class PaperLedger(Protocol):
@@ -82,6 +102,8 @@ class PaperLedger(Protocol):
     async def list_open_orders(
         self, account_id: uuid.UUID, symbol: str | None = None
     ) -> list[PaperOrder]: ...
+
+    async def accounts_with_open_orders(self) -> list[uuid.UUID]: ...
 
     async def list_trades(
         self, account_id: uuid.UUID, symbol: str, since: datetime | None = None
