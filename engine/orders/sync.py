@@ -105,6 +105,8 @@ class OrderSync:
             orders = await uow.orders.list_for_account(account_id, LIVE_STATUSES)
         if account is None or not orders:
             return 0
+        if not account.is_usable:
+            return 0  # paused (deactivated, or its key stopped working): synced again once it is re-checked
         gateway = await self._gateways.gateway_for(account)
         open_reports = await gateway.fetch_open_orders()
         by_client = {report.client_order_id: report for report in open_reports if report.client_order_id}

@@ -11,7 +11,7 @@ import pytest
 from bot.app import build_services, close_services, start_services
 from bot.services import Services
 from bot.settings import Settings
-from engine.accounts.models import Account, Exchange
+from engine.accounts.models import Account, Exchange, KeyStatus
 from engine.common.clock import ManualClock
 from engine.common.ids import new_id
 from engine.events import Event, EventBus
@@ -84,6 +84,7 @@ async def live_exchange(services: Services, gateway: FakeGateway, telegram_id: i
         is_default=False,
         created_at=now,
         updated_at=now,
+        key_status=KeyStatus.VALID,  # a linked account whose key passed its check
     )
     async with services.uow() as uow:
         await uow.accounts.add(account)

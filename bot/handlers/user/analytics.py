@@ -173,7 +173,9 @@ def _plan_id(callback_data: RebalanceAction) -> uuid.UUID:
         raise NotFoundError("plan") from exc
 
 
-@router.callback_query(RebalanceAction.filter(F.action == "ok"), flags={"permission": Permission.TRADE})
+@router.callback_query(
+    RebalanceAction.filter(F.action == "ok"), flags={"permission": Permission.TRADE, "rate_limit": "order"}
+)
 async def confirm_rebalance(
     query: CallbackQuery, callback_data: RebalanceAction, user: User, services: Services
 ) -> None:

@@ -67,7 +67,7 @@ async def set_up(query: CallbackQuery, callback_data: TwapSetup, user: User, ser
     await query.message.edit_text(text, reply_markup=markup)
 
 
-@router.callback_query(TwapStart.filter(), flags=TRADE)
+@router.callback_query(TwapStart.filter(), flags={**TRADE, "rate_limit": "order"})
 async def start(query: CallbackQuery, callback_data: TwapStart, user: User, services: Services) -> None:
     draft_id = _uuid(callback_data.draft, "draft")
     twap = await services.twaps.start(user, draft_id, callback_data.slices, callback_data.interval)
