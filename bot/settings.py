@@ -258,6 +258,21 @@ class ExchangeSettings(BaseSettings):
         return value
 
 
+class PinSettings(BaseSettings):
+    """The trading PIN: how long a correct PIN counts, and the lockout after wrong ones."""
+
+    model_config = _config("PIN_")
+
+    # After a correct PIN, guarded actions run without asking again for this long; 0 asks every time.
+    session_seconds: int = Field(default=300, ge=0, le=3600)
+    # How long a PIN prompt waits for the answer before the action it guards is dropped.
+    prompt_seconds: int = Field(default=120, ge=30, le=900)
+    max_attempts: int = Field(default=5, ge=3, le=10)
+    lockout_minutes: int = Field(default=30, ge=1, le=1440)
+    # log2 of scrypt's N (memory and time grow with it): 14 is 16 MiB and tens of milliseconds per check.
+    scrypt_cost: int = Field(default=14, ge=10, le=20)
+
+
 def _vault_settings() -> VaultSettings:
     return VaultSettings(_env_file=None)  # type: ignore[call-arg]
 
@@ -285,6 +300,7 @@ class Settings:
         default_factory=lambda: PaperMatchingSettings(_env_file=None)
     )
     orders: OrderSettings = field(default_factory=lambda: OrderSettings(_env_file=None))
+    pin: PinSettings = field(default_factory=lambda: PinSettings(_env_file=None))
 
 
 class SettingsError(Exception):
@@ -308,6 +324,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         "rate_limit": (RateLimitSettings, "RATE_LIMIT_"),
         "paper_matching": (PaperMatchingSettings, "PAPER_"),
         "orders": (OrderSettings, "ORDER_"),
+        "pin": (PinSettings, "PIN_"),
     }
     values: dict[str, BaseSettings] = {}
     problems: list[str] = []

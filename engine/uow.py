@@ -13,6 +13,7 @@ from engine.notifications.ports import OutboxRepository
 from engine.orders.ports import OrderDraftRepository, OrderRepository, TwapRepository
 from engine.portfolio.ports import PortfolioRepository
 from engine.risk.ports import RiskRepository
+from engine.security.ports import PinRepository
 from engine.users.ports import UserRepository
 
 
@@ -35,6 +36,7 @@ class UnitOfWork(Protocol):
     risk: RiskRepository
     outbox: OutboxRepository
     twaps: TwapRepository
+    pins: PinRepository
 
     async def __aenter__(self) -> Self: ...
 

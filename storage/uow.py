@@ -13,6 +13,7 @@ from storage.repositories.drafts import SqlOrderDraftRepository
 from storage.repositories.orders import SqlOrderRepository
 from storage.repositories.outbox import SqlOutboxRepository
 from storage.repositories.paper import SqlPaperLedger
+from storage.repositories.pins import SqlPinRepository
 from storage.repositories.portfolio import SqlPortfolioRepository
 from storage.repositories.risk import SqlRiskRepository
 from storage.repositories.twaps import SqlTwapRepository
@@ -59,6 +60,7 @@ class SqlUnitOfWork:
         self.risk = SqlRiskRepository(self.session)
         self.outbox = SqlOutboxRepository(self.session)
         self.twaps = SqlTwapRepository(self.session)
+        self.pins = SqlPinRepository(self.session)
         return self
 
     async def __aexit__(
