@@ -19,8 +19,10 @@ from decimal import Decimal
 from engine.accounts.models import Account
 from engine.common.clock import Clock
 from engine.common.ids import new_client_order_id
+from engine.common.testhooks import crash_point
 from engine.errors import (
     NotFoundError,
+    PatriotError,
     PermanentExchangeError,
     PermissionDeniedError,
     TemporaryExchangeError,
@@ -157,12 +159,24 @@ class OrderService:
         return await self.drafts.expire_stale()
 
     async def confirm(self, user: User, draft_id: uuid.UUID) -> Order:
-        """Consume the draft and place its order, or apply the modification it carries."""
-        draft, account = await self.drafts.consume(user, draft_id)
+        """Place the draft's order, or apply the modification it carries.
+
+        The press moves the draft to CONFIRMING; it becomes CONFIRMED in the
+        transaction that stores the PENDING order, so a confirmed draft always
+        has its order. A refusal before that (a pre-trade denial) opens the
+        draft again; a crash leaves it CONFIRMING for ``bot.order_recovery``.
+        """
+        draft = await self.drafts.claim(user, draft_id)
         if draft.modifies_order_id is not None:
+            account = await self.account(user, draft.account_id)
             return await self.changes.apply_modification(user, account, draft)
-        request = replace(draft.request, client_order_id=draft.client_order_id)
-        return await self.place(user, account, request)
+        try:
+            account = await self.account(user, draft.account_id)
+            request = replace(draft.request, client_order_id=draft.client_order_id)
+            return await self.place(user, account, request, draft_id=draft.id)
+        except PatriotError:
+            await self.drafts.release(user, draft_id)  # a no-op once the order is stored
+            raise
 
     # ----- placing ------------------------------------------------------------------
 
@@ -175,8 +189,12 @@ class OrderService:
         twap_id: uuid.UUID | None = None,
         replaces_order_id: uuid.UUID | None = None,
         shown_inline: bool = True,
+        draft_id: uuid.UUID | None = None,
     ) -> Order:
-        """Run the whole order path for a request; a missing client_order_id is generated here."""
+        """Run the whole order path for a request; a missing client_order_id is generated here.
+
+        ``draft_id`` names the confirmation draft to close together with storing the order.
+        """
         _require_trading(user)
         if request.client_order_id is None:
             request = replace(request, client_order_id=new_client_order_id())
@@ -192,10 +210,14 @@ class OrderService:
 
         order = pending_order(user, account, request, self._clock, assessment.report)
         order.twap_id, order.replaces_order_id = twap_id, replaces_order_id
-        await self._persist_pending(user, order)
+        crash_point("order.before_persist")
+        await self._persist_pending(user, order, draft_id)
+        crash_point("order.persisted")
         exchange_report = await self._submit(gateway, order, shown_inline=shown_inline)
         if exchange_report is not None:
+            crash_point("order.submitted")
             await self.record(order, exchange_report, shown_inline=shown_inline)
+            crash_point("order.recorded")
         return order
 
     async def assess(
@@ -247,8 +269,10 @@ class OrderService:
         if taken is not None:
             raise ValidationError("CLIENT_ORDER_ID_TAKEN", value=client_order_id)
 
-    async def _persist_pending(self, user: User, order: Order) -> None:
+    async def _persist_pending(self, user: User, order: Order, draft_id: uuid.UUID | None) -> None:
         async with self._uow() as uow:
+            if draft_id is not None:
+                await self.drafts.close_in(uow, user, draft_id)
             # Unique per user covers unique per account: an account has one owner.
             taken = await uow.orders.get_by_client_id_for_user(user.id, order.client_order_id)
             if taken is not None:
