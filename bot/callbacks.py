@@ -124,3 +124,18 @@ class TwapStart(CallbackData, prefix="ts"):
 
 class TwapCancel(CallbackData, prefix="tc"):
     twap: str  # hex UUID
+
+
+class BracketDraftAction(CallbackData, prefix="bd"):
+    action: str  # ok, no
+    draft: str  # hex UUID of the bracket's draft
+
+
+class BracketAction(CallbackData, prefix="bk"):
+    action: str  # d details, c ask to close, cy close
+    bracket: str  # hex UUID
+
+
+class BracketFormChoice(CallbackData, prefix="bf"):
+    step: str  # account, symbol, side, entry, split, breakeven, exits
+    value: str

@@ -87,3 +87,25 @@ def add_order_jobs(scheduler: AsyncIOScheduler, services: Services) -> None:
         seconds=settings.orders.twap_check_seconds,
         id="twap_slices",
     )
+    add_bracket_jobs(scheduler, services)
+
+
+def add_bracket_jobs(scheduler: AsyncIOScheduler, services: Services) -> None:
+    """A pass over every active bracket at start-up, then on an interval (watched exits, self-healing)."""
+    keeper = services.brackets.keeper
+    # Start-up reconciliation: each bracket is brought in line with what its legs did while the
+    # bot was down. Legs on live exchanges whose answer was lost are resolved by the order sync.
+    scheduler.add_job(_reconcile_at_start, args=[services], id="bracket_reconcile_at_start")
+    scheduler.add_job(
+        keeper.watch,
+        "interval",
+        seconds=services.settings.brackets.bracket_watch_interval_seconds,
+        id="bracket_watch",
+    )
+
+
+async def _reconcile_at_start(services: Services) -> None:
+    # PAPER's fills while the bot was down are recorded first, so no pass acts on stale legs.
+    await services.order_sync.match_paper()
+    count = await services.brackets.keeper.watch()
+    logger.info("Start-up reconciliation: %d active brackets checked", count)
