@@ -156,7 +156,9 @@ def bracket_state(view: BracketView, locale: str) -> str:
             bracket_id=short(bracket), status=status_name(bracket.status)
         ),
         _("{side} {quantity} {symbol}").format(
-            side=side_name(bracket.side), quantity=number(bracket.quantity, locale), symbol=esc(bracket.symbol)
+            side=side_name(bracket.side),
+            quantity=number(bracket.quantity, locale),
+            symbol=esc(bracket.symbol),
         ),
     ]
     entry = position.entry

@@ -52,7 +52,7 @@ def crash_at(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 async def test_stop_passed_when_due_closes_at_market(
     make_services: ServicesFactory, clock: ManualClock
 ) -> None:
-    """The bot learns of the first target only when the price is already below breakeven: it sells at market."""
+    """The bot learns of the first target when the price is below breakeven already, so it sells at market."""
     services = await make_services()
     at_candle(clock, ENTRY_CANDLE)
     bracket, _events = await start_bracket(services, long_request())

@@ -17,8 +17,6 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal as D
 
-import pytest
-
 from bot.services import Services
 from engine.brackets.models import Bracket, BracketStatus, CloseReason, ExitMode, LegRole
 from engine.brackets.plan import BracketRequest
