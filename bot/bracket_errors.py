@@ -12,10 +12,6 @@ from bot.views.brackets import status_name
 from engine.brackets.models import BracketStatus
 
 
-def _side(fields: dict[str, Any]) -> str:
-    return _("a buy") if fields.get("side") == "BUY" else _("a sell")
-
-
 @explains("BRACKET_TARGET_COUNT")
 def _target_count(fields: dict[str, Any], locale: str) -> str:
     return _("A bracket takes 1 to {maximum} targets, e.g. tp=44000,45000; you gave {value}.").format(

@@ -80,4 +80,6 @@ class BracketNotices:
         await self._notifier.send(
             user.telegram_id, text, Priority.NORMAL, category=Category.ORDER, user_id=user.id
         )
-        logger.info("Bracket %s: told user %s about %s", bracket.id, user.telegram_id, event.name)
+        logger.info(
+            "Bracket %s: queued a message to user %s about %s", bracket.id, user.telegram_id, event.name
+        )

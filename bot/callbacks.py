@@ -85,6 +85,8 @@ class AlertAction(CallbackData, prefix="al"):
 class RiskLimitAction(CallbackData, prefix="rl"):
     action: str  # edit, reset
     limit: str = ""  # a LimitName value for edit
+
+
 class OrderAction(CallbackData, prefix="oa"):
     action: str  # d details, m modify menu, c cancel, mp / mq / ms modify price / quantity / stop price
     order: str  # hex UUID

@@ -73,8 +73,8 @@ def entry_text(side_and_size: str, price: Decimal | None, quote: str, locale: st
 
 
 def bracket_card(preview: BracketPreview, locale: str, ttl_seconds: int) -> str:
-    plan, figures = preview.plan, preview.figures
-    base, quote = base_quote(plan.symbol)
+    plan = preview.plan
+    _base, quote = base_quote(plan.symbol)
     order = _("{side} {quantity} {symbol}").format(
         side=side_name(plan.side), quantity=number(plan.quantity, locale), symbol=esc(plan.symbol)
     )
@@ -84,6 +84,27 @@ def bracket_card(preview: BracketPreview, locale: str, ttl_seconds: int) -> str:
             entry=entry_text(order, plan.entry_price, quote, locale), account=esc(preview.account.name)
         ),
     ]
+    lines.extend(_exit_lines(preview, locale))
+    lines.extend(_risk_lines(preview, locale))
+
+    if plan.breakeven:
+        lines.append(_("Breakeven: after the first target fills, the stop moves to the average entry price."))
+    lines.append(exit_mode_text(plan.exit_mode))
+    lines.extend(impact_lines(preview.entry, locale))
+    lines.append(check_lines(preview.entry.report, locale))
+    lines.append(
+        _("Nothing is sent until you press Confirm. This offer expires in {seconds} s.").format(
+            seconds=ttl_seconds
+        )
+    )
+    return "\n".join(lines)
+
+
+def _exit_lines(preview: BracketPreview, locale: str) -> list[str]:
+    """The entry estimate, the stop with its loss, and each target with its quantity and gain."""
+    plan, figures = preview.plan, preview.figures
+    base, quote = base_quote(plan.symbol)
+    lines = []
     if not plan.is_long:
         lines.append(
             "ℹ️ "
@@ -100,14 +121,15 @@ def bracket_card(preview: BracketPreview, locale: str, ttl_seconds: int) -> str:
             loss=signed_money(-figures.loss_at_stop, quote, locale),
         )
     )
+
     lines.append(_("Targets:"))
-    for number_, (target, gain) in enumerate(zip(plan.targets, figures.gains, strict=True), start=1):
+    for index, (target, gain) in enumerate(zip(plan.targets, figures.gains, strict=True), start=1):
         if target.quantity <= ZERO:
             continue
         lines.append(
             "  "
             + _("{number}. {price} for {quantity}: {gain}").format(
-                number=number_,
+                number=index,
                 price=amount(target.price, quote, locale),
                 quantity=amount(target.quantity, base, locale),
                 gain=signed_money(gain, quote, locale),
@@ -121,7 +143,12 @@ def bracket_card(preview: BracketPreview, locale: str, ttl_seconds: int) -> str:
                 "so it goes to target {into}."
             ).format(target=merge.target, quantity=amount(merge.quantity, base, locale), into=merge.into)
         )
-    lines.append(_("Gains and losses include the fees of both trades at the taker rate."))
+    return lines
+
+
+def _risk_lines(preview: BracketPreview, locale: str) -> list[str]:
+    figures = preview.figures
+    lines = [_("Gains and losses include the fees of both trades at the taker rate.")]
     ratio = figures.reward_to_risk
     if ratio is not None:
         lines.append(
@@ -132,17 +159,7 @@ def bracket_card(preview: BracketPreview, locale: str, ttl_seconds: int) -> str:
     share = figures.equity_at_risk
     if share is not None:
         lines.append(_("Equity at risk: {share}").format(share=percent(share, locale)))
-    if plan.breakeven:
-        lines.append(_("Breakeven: after the first target fills, the stop moves to the average entry price."))
-    lines.append(exit_mode_text(plan.exit_mode))
-    lines.extend(impact_lines(preview.entry, locale))
-    lines.append(check_lines(preview.entry.report, locale))
-    lines.append(
-        _("Nothing is sent until you press Confirm. This offer expires in {seconds} s.").format(
-            seconds=ttl_seconds
-        )
-    )
-    return "\n".join(lines)
+    return lines
 
 
 # ----- state ---------------------------------------------------------------------------
@@ -161,6 +178,35 @@ def bracket_state(view: BracketView, locale: str) -> str:
             symbol=esc(bracket.symbol),
         ),
     ]
+    lines.extend(_entry_and_targets(view, locale))
+
+    if bracket.status.is_active and position.entered > ZERO:
+        lines.append(_("Open: {quantity}").format(quantity=amount(position.open_quantity, base, locale)))
+    stopped = position.exited(LegRole.STOP) + position.exited(LegRole.CLOSE)
+    if stopped > ZERO:
+        lines.append(
+            _("Closed by stop or at market: {quantity}").format(quantity=amount(stopped, base, locale))
+        )
+    if position.exited_total > ZERO:
+        lines.append(_("Realized: {result}").format(result=signed_money(position.realized(), quote, locale)))
+
+    if bracket.status.is_terminal:
+        lines.append(close_line(bracket))
+    else:
+        lines.append(exit_mode_text(bracket.exit_mode))
+    if bracket.fallback_reason:
+        lines.append(
+            _("Native exits were rejected: {reason}").format(
+                reason=explain_reason(bracket.fallback_reason, locale)
+            )
+        )
+    return "\n".join(lines)
+
+
+def _entry_and_targets(view: BracketView, locale: str) -> list[str]:
+    bracket, position = view.bracket, view.position
+    base, quote = base_quote(bracket.symbol)
+    lines = []
     entry = position.entry
     if entry is not None and entry.filled_quantity > ZERO and entry.average_price is not None:
         lines.append(
@@ -179,13 +225,13 @@ def bracket_state(view: BracketView, locale: str) -> str:
     if bracket.stop_moved and bracket.active_stop != bracket.stop_price:
         stop += " " + _("(moved to breakeven)")
     lines.append(stop)
+
     exited = position.exited_by_targets()
     for index, (target, done) in enumerate(zip(bracket.targets, exited, strict=True), start=1):
         if target.quantity <= ZERO:
             continue
-        mark = "✅" if done >= target.quantity else ("🔸" if done > ZERO else "▫️")
         lines.append(
-            f"  {mark} "
+            f"  {_fill_mark(done, target.quantity)} "
             + _("Target {number}: {price} for {quantity}, filled {done}").format(
                 number=index,
                 price=amount(target.price, quote, locale),
@@ -193,26 +239,15 @@ def bracket_state(view: BracketView, locale: str) -> str:
                 done=number(done, locale),
             )
         )
-    if bracket.status.is_active and position.entered > ZERO:
-        lines.append(_("Open: {quantity}").format(quantity=amount(position.open_quantity, base, locale)))
-    stopped = position.exited(LegRole.STOP) + position.exited(LegRole.CLOSE)
-    if stopped > ZERO:
-        lines.append(
-            _("Closed by stop or at market: {quantity}").format(quantity=amount(stopped, base, locale))
-        )
-    if position.exited_total > ZERO:
-        lines.append(_("Realized: {result}").format(result=signed_money(position.realized(), quote, locale)))
-    if bracket.status.is_terminal:
-        lines.append(close_line(bracket))
-    else:
-        lines.append(exit_mode_text(bracket.exit_mode))
-    if bracket.fallback_reason:
-        lines.append(
-            _("Native exits were refused: {reason}").format(
-                reason=explain_reason(bracket.fallback_reason, locale)
-            )
-        )
-    return "\n".join(lines)
+    return lines
+
+
+def _fill_mark(done: Decimal, planned: Decimal) -> str:
+    if done >= planned:
+        return "✅"
+    if done > ZERO:
+        return "🔸"
+    return "▫️"
 
 
 def close_line(bracket: Bracket) -> str:

@@ -24,7 +24,7 @@ class BracketPass:
     market: Market
 
     def fits(self, index: int, size: Decimal) -> bool:
-        """Whether an exit of ``size`` for target ``index`` (0-based) meets the market's minimums."""
+        """Tell whether an exit of ``size`` for target ``index`` (0-based) meets the market's minimums."""
         target = self.bracket.targets[index].price
         return slice_fits(self.market, size, min(target, self.bracket.active_stop))
 

@@ -1,35 +1,28 @@
-"""A bracket's exits: armed as OCO pairs on the exchange, or watched by the bot, and the close-out.
+"""A bracket's exits: kept in line with the position each pass, and the close-out.
 
-Native exits (``ExitMode.NATIVE``) are one OCO pair per target: a limit at
-the target and a stop-market at the stop in force, both for that target's
-open share. The pairs' stops therefore sum to exactly the open quantity, and
-the exchange keeps it so while the bot is down: a target that fills cancels
-its own stop, and a stop that fires cancels its own target. One stop order
-for the whole position next to separate target orders would not work on a
-spot account, where each resting sell holds its coins (two orders cannot
-hold the same coins), and after a target fill such a stop would still ask
-for more than is left until the bot shrank it.
-
-Watched exits (``ExitMode.SYNTHETIC``) rest nothing: each pass compares the
-last price with the stop and the targets and sends a market order when one
-is reached, so they protect only while the bot runs, and a price that
-crosses a level and comes back between two passes is not seen.
+Native exits (``ExitMode.NATIVE``) rest on the exchange as OCO pairs, one
+per target (``engine.brackets.native``). Watched exits
+(``ExitMode.SYNTHETIC``) rest nothing: each pass compares the last price
+with the stop and the targets and sends a market order when one is reached.
+So they protect only while the bot runs, and a price that crosses a level
+and comes back between two passes is missed.
 
 Every change cancels or reduces what rests before it places anything new.
-A stop the price has already passed when it is due is not placed: the
+A stop the price has already passed when it is due is not placed. The
 position is closed at market instead.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from engine.accounts.models import Exchange
 from engine.brackets.context import BracketPass
 from engine.brackets.models import BracketStatus, CloseReason, ExitMode, Leg, LegRole
+from engine.brackets.native import OcoExits
 from engine.brackets.plan import slice_fits
 from engine.common.clock import Clock
 from engine.common.crash_points import crash_point
@@ -37,8 +30,7 @@ from engine.common.money import ZERO, ceil_to_step, floor_to_step
 from engine.errors import IllegalTransitionError, PermanentExchangeError, RiskDenied
 from engine.exchanges.models import ExchangeOrder
 from engine.orders.lookup import fetch_known
-from engine.orders.models import BracketLink, Order, OrderRequest, OrderStatus, OrderType
-from engine.orders.recording import request_of
+from engine.orders.models import BracketLink, Order, OrderRequest, OrderType
 from engine.orders.service import OrderService
 from engine.orders.sync import UNKNOWN_ORDER_REASON
 from engine.uow import UnitOfWorkFactory
@@ -53,26 +45,6 @@ MAX_CLOSE_ATTEMPTS = 5
 NO_FUNDS = frozenset({"INSUFFICIENT_FUNDS", "INSUFFICIENT_BALANCE"})
 
 
-@dataclass
-class Pair:
-    """One target's OCO pair on the exchange: its limit leg and its stop leg."""
-
-    limit: Order | None = None
-    stop: Order | None = None
-
-    def matches(self, size: Decimal, price: Decimal, stop_price: Decimal) -> bool:
-        return self.sized(size, price) and self.stop is not None and self.stop.stop_price == stop_price
-
-    def sized(self, size: Decimal, price: Decimal) -> bool:
-        limit, stop = self.limit, self.stop
-        if limit is None or stop is None or limit.status is OrderStatus.PENDING:
-            return False
-        return limit.price == price and limit.remaining_quantity == size and stop.remaining_quantity == size
-
-    def orders(self) -> list[Order]:
-        return [order for order in (self.limit, self.stop) if order is not None]
-
-
 class ExitDesk:
     def __init__(
         self, uow_factory: UnitOfWorkFactory, orders: OrderService, clock: Clock, keeper: BracketKeeper
@@ -81,6 +53,7 @@ class ExitDesk:
         self._orders = orders
         self._clock = clock
         self._keeper = keeper
+        self._native = OcoExits(orders, self)
 
     # ----- orders the pass is unsure about --------------------------------------------
 
@@ -96,7 +69,7 @@ class ExitDesk:
             order = item.order
             found = await fetch_known(step.gateway, order)
             if found is not None:
-                changed = await self._record(order, found) or changed
+                changed = await self.record(order, found) or changed
             elif step.gateway.exchange is Exchange.PAPER:
                 logger.warning(
                     "Bracket %s: leg %s never reached PAPER; rejecting it", step.bracket.id, order.id
@@ -105,7 +78,7 @@ class ExitDesk:
                 changed = True
         return changed
 
-    async def _record(self, order: Order, report: ExchangeOrder, amended: OrderRequest | None = None) -> bool:
+    async def record(self, order: Order, report: ExchangeOrder, amended: OrderRequest | None = None) -> bool:
         before = (order.status, order.filled_quantity, order.quantity, order.stop_price)
         try:
             await self._orders.record(order, report, amended=amended)
@@ -113,6 +86,10 @@ class ExitDesk:
             logger.warning("Order %s: ignored a stale exchange report (%s)", order.id, exc)
             return False
         return (order.status, order.filled_quantity, order.quantity, order.stop_price) != before
+
+    def again(self, bracket_id: uuid.UUID) -> None:
+        """Ask the keeper for one more pass over the bracket once this one ends."""
+        self._keeper.again(bracket_id)
 
     async def refresh(self, step: BracketPass) -> bool:
         """Fetch every working leg from the exchange and record what changed; return whether anything did.
@@ -125,7 +102,7 @@ class ExitDesk:
             if item.order.status.is_open:
                 found = await fetch_known(step.gateway, item.order)
                 if found is not None:
-                    changed = await self._record(item.order, found) or changed
+                    changed = await self.record(item.order, found) or changed
         if changed:
             self._keeper.again(step.bracket.id)
         return changed
@@ -146,7 +123,7 @@ class ExitDesk:
                 return
             report = found
         logger.info("Bracket %s: cancelled leg %s (%s)", step.bracket.id, order.id, order.bracket_leg)
-        await self._record(order, report)
+        await self.record(order, report)
         self._keeper.again(step.bracket.id)
 
     async def sweep(self, step: BracketPass) -> None:
@@ -162,7 +139,7 @@ class ExitDesk:
     async def protect(self, step: BracketPass) -> None:
         """Make the exits cover the open position: move the stop to breakeven when due, then arm or watch."""
         bracket = step.bracket
-        if bracket.told_cover <= ZERO:
+        if bracket.reported_cover <= ZERO:
             crash_point("bracket_before_arming")
         last = (await step.gateway.fetch_ticker(bracket.symbol)).last
         await self._breakeven(step)
@@ -173,10 +150,10 @@ class ExitDesk:
         if bracket.exit_mode is ExitMode.SYNTHETIC:
             await self._watch(step, layout, last)
         else:
-            await self._arm(step, layout, last)
+            await self._native.arm(step, layout, last)
 
     async def _dust(self, step: BracketPass) -> None:
-        """What is open is below the market's minimum: no order can protect or sell it."""
+        """Close the bracket when what is open is below the market's minimum, since no order can sell it."""
         if step.position.entry_done:
             await self._keeper.finish(step, BracketStatus.CLOSED, CloseReason.DUST)
         # else: the entry still works and more fills may lift the position above the minimum
@@ -228,139 +205,10 @@ class ExitDesk:
                 logger.info("Bracket %s: last price %s reached target %d", bracket.id, last, index)
                 await self._market_exit(step, Leg(LegRole.TARGET, index), size)
                 return
-        await self._tell_cover(step, position.open_quantity)
+        await self.tell_cover(step, position.open_quantity)
 
-    async def _arm(self, step: BracketPass, layout: list[Decimal], last: Decimal) -> None:
-        bracket = step.bracket
-        pairs = self._pairs(step)
-        # A target with a leg whose fate is unknown gets nothing new until the order sync resolves it.
-        unsure = {
-            item.leg.target for item in step.position.live_exits() if item.order.status is OrderStatus.PENDING
-        }
-        keep: dict[int, Pair] = {}
-        amend: list[Pair] = []
-        cancel: list[Order] = []
-        missing: list[int] = []
-        for index, size in enumerate(layout, start=1):
-            price = bracket.targets[index - 1].price
-            live = pairs.pop(index, [])
-            good = next((pair for pair in live if pair.matches(size, price, bracket.active_stop)), None)
-            if good is None and step.gateway.capabilities.amend:
-                good = next((pair for pair in live if pair.sized(size, price)), None)
-                if good is not None:
-                    amend.append(good)
-            if good is not None:
-                keep[index] = good
-            elif size > ZERO and index not in unsure:
-                missing.append(index)
-            cancel.extend(order for pair in live if pair is not good for order in pair.orders())
-        cancel.extend(order for leftovers in pairs.values() for pair in leftovers for order in pair.orders())
-
-        if any(order.status.is_open for order in cancel):
-            for order in cancel:
-                if order.status.is_open:
-                    await self.cancel_leg(step, order)
-            return  # the next pass places what is missing, on the position as the cancels left it
-        if bracket.stop_reached(last) and (missing or amend or unsure):
-            logger.info(
-                "Bracket %s: last price %s is beyond the stop %s", bracket.id, last, bracket.active_stop
-            )
-            await self.begin_close(step, CloseReason.STOP_PASSED)
-            return
-        for pair in amend:
-            if not await self._move_stop(step, pair):
-                return
-        for index in missing:
-            if not await self._place_pair(step, index, layout[index - 1]):
-                return
-        if missing:
-            self._keeper.again(bracket.id)
-            return
-        cover = sum((pair.stop.remaining_quantity for pair in keep.values() if pair.stop is not None), ZERO)
-        await self._tell_cover(step, cover)
-
-    def _pairs(self, step: BracketPass) -> dict[int, list[Pair]]:
-        """Live OCO legs grouped by target and generation; a leg without its partner forms a pair alone."""
-        grouped: dict[tuple[int, int], Pair] = {}
-        for item in step.position.live_exits():
-            if item.leg.target is None or item.order.type is OrderType.MARKET:
-                continue
-            pair = grouped.setdefault((item.leg.target, item.generation), Pair())
-            if item.leg.role is LegRole.TARGET:
-                pair.limit = item.order
-            else:
-                pair.stop = item.order
-        by_target: dict[int, list[Pair]] = {}
-        for (target, _generation), pair in sorted(grouped.items()):
-            by_target.setdefault(target, []).append(pair)
-        return by_target
-
-    async def _place_pair(self, step: BracketPass, index: int, size: Decimal) -> bool:
-        """Place target ``index``'s OCO pair; return False when the pass must stop here."""
-        bracket, position = step.bracket, step.position
-        target_leg, stop_leg = Leg(LegRole.TARGET, index), Leg(LegRole.STOP, index)
-        generation = max(position.next_generation(target_leg), position.next_generation(stop_leg))
-        limit = OrderRequest(
-            symbol=bracket.symbol,
-            side=bracket.exit_side,
-            type=OrderType.LIMIT,
-            quantity=size,
-            price=bracket.targets[index - 1].price,
-            client_order_id=bracket.client_order_id(target_leg, generation),
-        )
-        stop = OrderRequest(
-            symbol=bracket.symbol,
-            side=bracket.exit_side,
-            type=OrderType.STOP_MARKET,
-            quantity=size,
-            stop_price=bracket.active_stop,
-            client_order_id=bracket.client_order_id(stop_leg, generation),
-        )
-        links = (
-            BracketLink(bracket.id, target_leg.code, protective=True),
-            BracketLink(bracket.id, stop_leg.code, protective=True),
-        )
-        try:
-            await self._orders.pairs.place(step.user, step.account, limit, stop, links)
-        except PermanentExchangeError as exc:
-            await self._placement_refused(step, exc.reason)
-            return False
-        except RiskDenied as denial:
-            await self._placement_refused(step, denial.code)
-            return False
-        logger.info("Bracket %s: target %d armed for %s (generation %d)", bracket.id, index, size, generation)
-        return True
-
-    async def _move_stop(self, step: BracketPass, pair: Pair) -> bool:
-        """Amend the pair's stop leg to the stop in force; return False when the pass must stop here."""
-        stop = pair.stop
-        assert stop is not None and stop.exchange_order_id is not None
-        new_stop = step.bracket.active_stop
-        try:
-            report = await step.gateway.edit_order(stop.symbol, stop.exchange_order_id, stop_price=new_stop)
-        except PermanentExchangeError as exc:
-            if exc.reason == "ORDER_NOT_FOUND":
-                self._keeper.again(step.bracket.id)  # it filled or went: the next pass sees how
-                return False
-            await self._placement_refused(step, exc.reason)
-            return False
-        terms = request_of(stop)
-        await self._record(
-            stop,
-            report,
-            amended=OrderRequest(
-                symbol=terms.symbol,
-                side=terms.side,
-                type=terms.type,
-                quantity=report.quantity,
-                stop_price=new_stop,
-                client_order_id=terms.client_order_id,
-            ),
-        )
-        return True
-
-    async def _placement_refused(self, step: BracketPass, reason: str) -> None:
-        """A stop already passed closes the position; any other refusal hands the exits to the bot."""
+    async def placement_rejected(self, step: BracketPass, reason: str) -> None:
+        """Close the position when the stop has passed; on any other rejection hand the exits to the bot."""
         if reason == "STOP_WOULD_TRIGGER":
             await self.begin_close(step, CloseReason.STOP_PASSED)
             return
@@ -370,7 +218,7 @@ class ExitDesk:
             return
         bracket = step.bracket
         logger.warning(
-            "Bracket %s: native exits refused (%s); the bot watches the prices instead", bracket.id, reason
+            "Bracket %s: native exits rejected (%s); the bot watches the prices instead", bracket.id, reason
         )
         bracket.exit_mode = ExitMode.SYNTHETIC
         bracket.fallback_reason = reason
@@ -378,12 +226,12 @@ class ExitDesk:
         await self._keeper.emit("bracket_fallback", bracket, reason=reason)
         self._keeper.again(bracket.id)
 
-    async def _tell_cover(self, step: BracketPass, cover: Decimal) -> None:
+    async def tell_cover(self, step: BracketPass, cover: Decimal) -> None:
         bracket = step.bracket
-        if cover == bracket.told_cover:
+        if cover == bracket.reported_cover:
             return
-        grew = cover > bracket.told_cover
-        bracket.told_cover = cover
+        grew = cover > bracket.reported_cover
+        bracket.reported_cover = cover
         await self._keeper.save(bracket)
         if grew:
             await self._keeper.emit(
@@ -458,6 +306,6 @@ class ExitDesk:
                 bracket.close_reason = CloseReason.POSITION_GONE
                 await self._keeper.finish(step, BracketStatus.CLOSED, CloseReason.POSITION_GONE)
                 return
-            logger.warning("Bracket %s: market exit %s refused: %s", bracket.id, leg.code, reason)
+            logger.warning("Bracket %s: market exit %s rejected: %s", bracket.id, leg.code, reason)
             return
         self._keeper.again(bracket.id)

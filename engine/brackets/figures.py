@@ -1,10 +1,10 @@
 """What a bracket risks and can gain, in the quote asset, fees included.
 
-Every fill pays the taker fee rate (a conservative estimate: resting targets
-usually pay the lower maker rate). For a long, the loss at the stop is
-``Q * (entry - stop)`` plus the fees of buying at the entry and selling at
-the stop; the gain at target ``i`` is ``q_i * (target_i - entry)`` less the
-fees of its buy and its sell. A short mirrors both.
+Every fill pays the taker fee rate, a conservative estimate because resting
+targets usually pay the lower maker rate. For a long, the loss at the stop
+is ``Q * (entry - stop)`` plus the fees of buying at the entry and selling
+at the stop. The gain at target ``i`` is ``q_i * (target_i - entry)`` less
+the fees of its buy and its sell. A short mirrors both.
 """
 
 from __future__ import annotations

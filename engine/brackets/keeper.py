@@ -5,9 +5,9 @@ on the exchange for the position as it is now, and does only what is
 missing. The same pass runs for every trigger: a leg's order event, the
 scheduled watcher (synthetic exits and self-healing), a close by the user,
 and start-up reconciliation. So after a crash at any point the next pass
-finds the position as the fills left it and finishes the job, without
-sending what was already sent: every leg is stored before it is sent, with
-a client order id fixed by the bracket, the leg and a generation number.
+finds the position as the fills left it and finishes the job. It sends
+nothing twice, because every leg is stored before it is sent, with a client
+order id fixed by the bracket, the leg and a generation number.
 
 Passes of one bracket never overlap. An event that arrives during a pass
 (the pass's own orders emit them) marks the bracket for one more pass
@@ -252,29 +252,29 @@ class BracketKeeper:
             await uow.brackets.update(bracket)
             await uow.commit()
 
-    # ----- what the user is told -----------------------------------------------------
+    # ----- messages to the user -------------------------------------------------------
 
     async def _tell_entry(self, step: BracketPass) -> None:
         bracket, position = step.bracket, step.position
-        if position.entered <= bracket.told_entry:
+        if position.entered <= bracket.reported_entry:
             return
-        bracket.told_entry = position.entered
+        bracket.reported_entry = position.entered
         await self.save(bracket)
         await self.emit("bracket_entry_filled", bracket, filled=position.entered, done=position.entry_done)
 
     async def _tell_targets(self, step: BracketPass) -> None:
         bracket, position = step.bracket, step.position
         exited = position.exited_by_targets()
-        if all(done <= told for done, told in zip(exited, bracket.told_exits, strict=True)):
+        if all(done <= before for done, before in zip(exited, bracket.reported_exits, strict=True)):
             return
         crash_point("bracket_exit_filled")
-        told = list(bracket.told_exits)
+        reported = list(bracket.reported_exits)
         hits = []
-        for index, (done, before) in enumerate(zip(exited, bracket.told_exits, strict=True), start=1):
+        for index, (done, before) in enumerate(zip(exited, bracket.reported_exits, strict=True), start=1):
             if done > before:
-                told[index - 1] = done
+                reported[index - 1] = done
                 hits.append(index)
-        bracket.told_exits = tuple(told)
+        bracket.reported_exits = tuple(reported)
         await self.save(bracket)
         for index in hits:
             legs = [item.order for item in position.exits(LegRole.TARGET) if item.leg.target == index]

@@ -3,7 +3,7 @@
 A bracket's legs are ordinary orders (``orders.bracket_id`` links them) with
 a role stored in ``orders.bracket_leg``. What the bracket holds and has sold
 is always computed from its legs' fills (``engine.brackets.position``); the
-bracket row stores the plan, the state and what the user has been told.
+bracket row stores the plan, the state and what has been reported to the user.
 
 On a spot account a BUY bracket buys the entry and sells it back at the
 stop or the targets. A SELL bracket sells base the account already holds and
@@ -56,7 +56,7 @@ class CloseReason(StrEnum):
     STOP_PASSED = "STOP_PASSED"  # the price was beyond the stop when the stop was due, so it sold at market
     TARGETS = "TARGETS"  # the last target filled
     USER = "USER"  # the user closed it
-    POSITION_GONE = "POSITION_GONE"  # the account no longer holds what the bracket bought
+    POSITION_GONE = "POSITION_GONE"  # the account no longer has what the bracket needs to close
     DUST = "DUST"  # what is left is below the market's minimum and cannot be sold
     ENTRY_CANCELLED = "ENTRY_CANCELLED"  # the entry was cancelled (or expired) before any fill
     ENTRY_REJECTED = "ENTRY_REJECTED"  # the exchange or a check rejected the entry
@@ -117,18 +117,21 @@ class Bracket:
     close_reason: CloseReason | None = None
     # Why native exits were given up for watched ones (an exchange's rejection reason).
     fallback_reason: str | None = None
-    # What the user has been told so far, so each step is told once, also after a restart.
-    told_entry: Decimal = ZERO
-    told_exits: tuple[Decimal, ...] = field(default_factory=tuple)
-    told_cover: Decimal = ZERO
+    # What has been reported to the user, so each step is reported once, also after a restart.
+    reported_entry: Decimal = ZERO
+    reported_exits: tuple[Decimal, ...] = field(default_factory=tuple)
+    reported_cover: Decimal = ZERO
     stop_moved: bool = False
     closed_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.active_stop == ZERO:
             self.active_stop = self.stop_price
-        if len(self.told_exits) < len(self.targets):
-            self.told_exits = (*self.told_exits, *([ZERO] * (len(self.targets) - len(self.told_exits))))
+        if len(self.reported_exits) < len(self.targets):
+            self.reported_exits = (
+                *self.reported_exits,
+                *([ZERO] * (len(self.targets) - len(self.reported_exits))),
+            )
 
     @property
     def short_id(self) -> str:
@@ -151,7 +154,7 @@ class Bracket:
         return self.symbol.partition("/")[2]
 
     def client_order_id(self, leg: Leg, generation: int) -> str:
-        """The leg's client order id, fixed by the bracket, the leg and a generation number.
+        """Return the leg's client order id, fixed by the bracket, the leg and a generation number.
 
         A restart therefore finds an order it sent before instead of sending a
         second one. "bk", 16 hex digits of the bracket id, one letter for the

@@ -1,11 +1,11 @@
 """A bracket as the trader typed it, checked and fitted to the market's rules.
 
 ``fit_plan`` rounds the quantity down to the step and the prices to the
-tick (a limit in the trader's favour, a stop to the nearest tick), checks
-that the stop and every target sit on the right side of the entry, and
+tick: a limit in the trader's favour, a stop to the nearest tick. It checks
+that the stop and every target are on the right side of the entry. Then it
 splits the quantity over the targets so the slices sum exactly to it. A
-slice below the market's minimum is merged into the nearer target and the
-card says so; a bracket whose whole quantity is too small is rejected.
+slice below the market's minimum is merged into the nearer target, and the
+card shows it. A bracket whose whole quantity is too small is rejected.
 
 ``open_layout`` answers the same question for a bracket that is running:
 how much each target must still cover, given what the entry has bought and
@@ -130,7 +130,7 @@ def fit_plan(request: BracketRequest, market: Market, reference: Decimal, exit_m
 
 
 def check_sides(long: bool, entry: Decimal, stop: Decimal, targets: Sequence[Decimal]) -> None:
-    """A long's stop sits below the entry and its targets above, rising; a short's the reverse."""
+    """Raise unless a long's stop is below the entry and its targets rise above it (a short: reversed)."""
     side = "BUY" if long else "SELL"
     if (stop >= entry) if long else (stop <= entry):
         raise ValidationError("BRACKET_STOP_SIDE", side=side, stop=stop, entry=entry)
@@ -186,8 +186,8 @@ def open_layout(
 ) -> list[Decimal]:
     """Return how much each target must still cover: the entered quantity split as planned, less its exits.
 
-    ``planned`` holds the targets' planned quantities (the weights), ``exited``
-    what each target has sold so far. The result sums to ``entered`` less
+    ``planned`` contains the targets' planned quantities (the weights), and
+    ``exited`` what each target has sold so far. The result sums to ``entered`` less
     every exit, so the stop that follows it covers exactly the open position.
     A target that sold more than its share leaves the excess to be taken
     from the farthest targets; slices below the minimum merge into nearer ones.

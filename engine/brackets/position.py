@@ -1,4 +1,4 @@
-"""What a bracket holds, computed from its legs' fills (never stored, so it cannot drift from them).
+"""A bracket's position, computed from its legs' fills and never stored, so it cannot drift from them.
 
 For a long the entry's base arrives net of any fee charged in the base
 asset, rounded down to the market's step (what is below the step cannot be
@@ -97,7 +97,7 @@ class Position:
         return [item for item in self.legs if item.order.status is OrderStatus.PENDING]
 
     def next_generation(self, leg: Leg) -> int:
-        """One more than the highest generation any order of this leg was stored under."""
+        """Return one more than the highest generation any order of this leg was stored under."""
         used = [item.generation for item in self.legs if item.leg == leg]
         return max(used, default=0) + 1
 
@@ -124,7 +124,7 @@ class Position:
 
 
 def quote_fee(order: Order, base_asset: str) -> Decimal:
-    """The order's fee in the quote asset; a fee paid in the base asset is valued at the order's price."""
+    """Return the order's fee in the quote asset; a fee in the base asset is valued at the order's price."""
     if order.fee <= ZERO:
         return ZERO
     if order.fee_asset == base_asset:

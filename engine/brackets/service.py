@@ -146,17 +146,19 @@ class BracketService:
         )
         return BracketPreview(entry_preview, plan, figures)
 
-    def exit_mode_for(self, account: Account, gateway: ExchangeGateway, asked: ExitMode | None) -> ExitMode:
-        """The exits a new bracket uses: what was asked, else PAPER's setting, else native where OCO exists.
+    def exit_mode_for(
+        self, account: Account, gateway: ExchangeGateway, requested: ExitMode | None
+    ) -> ExitMode:
+        """Choose the exits: the requested kind, else PAPER's setting, else native where OCO exists.
 
-        Raises BRACKET_NATIVE_UNSUPPORTED when native exits are asked for on an
+        Raises BRACKET_NATIVE_UNSUPPORTED when native exits are requested on an
         exchange without OCO orders.
         """
         native = gateway.capabilities.oco
-        if asked is ExitMode.NATIVE and not native:
+        if requested is ExitMode.NATIVE and not native:
             raise ValidationError("BRACKET_NATIVE_UNSUPPORTED", exchange=account.exchange.value)
-        if asked is not None:
-            return asked
+        if requested is not None:
+            return requested
         if account.exchange is Exchange.PAPER:
             return self._paper_exits
         return ExitMode.NATIVE if native else ExitMode.SYNTHETIC
@@ -217,7 +219,7 @@ class BracketService:
             stored.closed_at = stored.updated_at = self._clock.now()
             await uow.brackets.update(stored)
             await uow.commit()
-        logger.info("Bracket %s cancelled: its entry was refused before it was sent", bracket.id)
+        logger.info("Bracket %s cancelled: its entry was rejected before it was sent", bracket.id)
 
     # ----- reading ---------------------------------------------------------------------
 
@@ -299,7 +301,7 @@ def entry_request(plan: BracketPlan) -> OrderRequest:
 
 
 async def _require_holding(gateway: ExchangeGateway, asset: str, quantity: Decimal) -> None:
-    """A SELL bracket on spot sells base the account holds; refuse it when the free balance is short."""
+    """Raise BRACKET_SHORT_NEEDS_HOLDING unless the account holds the base a spot SELL bracket sells."""
     entry = (await gateway.fetch_balance()).get(asset)
     free = entry.free if entry is not None else ZERO
     if free < quantity:

@@ -35,7 +35,7 @@ class BracketRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     close_reason: Mapped[str | None] = mapped_column(String(24))
     fallback_reason: Mapped[str | None] = mapped_column(Text)
-    told: Mapped[str] = mapped_column(Text)  # JSON: what the user has been told (entry, exits, cover)
+    reported: Mapped[str] = mapped_column(Text)  # JSON: what was reported to the user (entry, exits, cover)
     stop_moved: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

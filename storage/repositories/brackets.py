@@ -34,7 +34,7 @@ _FIELDS = (
 
 def _bracket_from_row(row: BracketRow) -> Bracket:
     values = {name: getattr(row, name) for name in _FIELDS}
-    told = json.loads(row.told)
+    reported = json.loads(row.reported)
     targets = tuple(Target(Decimal(price), Decimal(quantity)) for price, quantity in json.loads(row.targets))
     return Bracket(
         id=row.id,
@@ -43,9 +43,9 @@ def _bracket_from_row(row: BracketRow) -> Bracket:
         exit_mode=ExitMode(row.exit_mode),
         status=BracketStatus(row.status),
         close_reason=CloseReason(row.close_reason) if row.close_reason else None,
-        told_entry=Decimal(told["entry"]),
-        told_exits=tuple(Decimal(value) for value in told["exits"]),
-        told_cover=Decimal(told["cover"]),
+        reported_entry=Decimal(reported["entry"]),
+        reported_exits=tuple(Decimal(value) for value in reported["exits"]),
+        reported_cover=Decimal(reported["cover"]),
         **values,
     )
 
@@ -60,11 +60,11 @@ def _fill_row(row: BracketRow, bracket: Bracket) -> None:
     row.exit_mode = bracket.exit_mode.value
     row.status = bracket.status.value
     row.close_reason = bracket.close_reason.value if bracket.close_reason else None
-    row.told = json.dumps(
+    row.reported = json.dumps(
         {
-            "entry": to_canonical(bracket.told_entry),
-            "exits": [to_canonical(value) for value in bracket.told_exits],
-            "cover": to_canonical(bracket.told_cover),
+            "entry": to_canonical(bracket.reported_entry),
+            "exits": [to_canonical(value) for value in bracket.reported_exits],
+            "cover": to_canonical(bracket.reported_cover),
         }
     )
 

@@ -268,7 +268,7 @@ async def test_refused_exits_tell_the_user(
     await harness.delivery.drain()
 
     text = "\n".join(shown)
-    assert "Native exits were refused: INSUFFICIENT_LIQUIDITY" in text
+    assert "Native exits were rejected: INSUFFICIENT_LIQUIDITY" in text
     assert "works only while the bot runs" in text
     user = await services.users.get_by_telegram_id(USER)
     assert user is not None

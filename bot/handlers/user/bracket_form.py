@@ -315,7 +315,7 @@ async def _account(services: Services, user: User, data: dict[str, Any]) -> Acco
 
 
 async def _require_holding(services: Services, user: User, data: dict[str, Any], quantity: Decimal) -> None:
-    """A sell bracket sells base the account holds: say so at this step rather than at the end."""
+    """Raise BRACKET_SHORT_NEEDS_HOLDING at this step, not at the end, when a sell bracket lacks the base."""
     gateway = await services.gateways.gateway_for(await _account(services, user, data))
     base = str(data["symbol"]).partition("/")[0]
     entry = (await gateway.fetch_balance()).get(base)
@@ -330,7 +330,7 @@ async def _last_price(services: Services, user: User, data: dict[str, Any]) -> D
 
 
 async def _entry_reference(services: Services, user: User, data: dict[str, Any]) -> Decimal:
-    """The typed limit price, or the last price for a market entry."""
+    """Return the typed limit price, or the last price for a market entry."""
     if data.get("entry", "market") != "market":
         return Decimal(data["entry"])
     return await _last_price(services, user, data)

@@ -36,7 +36,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("close_reason", sa.String(length=24), nullable=True),
         sa.Column("fallback_reason", sa.Text(), nullable=True),
-        sa.Column("told", sa.Text(), nullable=False),
+        sa.Column("reported", sa.Text(), nullable=False),
         sa.Column("stop_moved", sa.Boolean(), nullable=False),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", storage.types.UTCDateTime(timezone=True), nullable=False),
