@@ -130,3 +130,18 @@ class TwapCancel(CallbackData, prefix="tc"):
 
 class PinAction(CallbackData, prefix="pn"):
     action: str  # set, change, remove
+
+
+class BracketDraftAction(CallbackData, prefix="bd"):
+    action: str  # ok, no
+    draft: str  # hex UUID of the bracket's draft
+
+
+class BracketAction(CallbackData, prefix="bk"):
+    action: str  # d details, c ask to close, cy close
+    bracket: str  # hex UUID
+
+
+class BracketFormChoice(CallbackData, prefix="bf"):
+    step: str  # account, symbol, side, entry, split, breakeven, exits
+    value: str

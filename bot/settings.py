@@ -141,6 +141,17 @@ class OrderSettings(BaseSettings):
     twap_check_seconds: float = Field(default=5.0, ge=1, le=600)
 
 
+class BracketSettings(BaseSettings):
+    """Bracket orders: PAPER's kind of exits, and how often the bot checks every bracket."""
+
+    model_config = _config()
+
+    # native: OCO pairs rest on PAPER and protect while the bot is down; synthetic: the bot watches prices.
+    paper_bracket_exits: Literal["native", "synthetic"] = "native"
+    # Seconds between two passes over every active bracket (watched exits and self-healing).
+    bracket_watch_interval_seconds: float = Field(default=2.0, ge=0.5, le=300)
+
+
 class TradingSettings(BaseSettings):
     model_config = _config()
 
@@ -301,6 +312,7 @@ class Settings:
     )
     orders: OrderSettings = field(default_factory=lambda: OrderSettings(_env_file=None))
     pin: PinSettings = field(default_factory=lambda: PinSettings(_env_file=None))
+    brackets: BracketSettings = field(default_factory=lambda: BracketSettings(_env_file=None))
 
 
 class SettingsError(Exception):
@@ -325,6 +337,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         "paper_matching": (PaperMatchingSettings, "PAPER_"),
         "orders": (OrderSettings, "ORDER_"),
         "pin": (PinSettings, "PIN_"),
+        "brackets": (BracketSettings, ""),
     }
     values: dict[str, BaseSettings] = {}
     problems: list[str] = []

@@ -8,6 +8,7 @@ from typing import Self
 
 from storage.db import Database
 from storage.repositories.analytics import SqlAnalyticsRepository
+from storage.repositories.brackets import SqlBracketRepository
 from storage.repositories.credentials import SqlCredentialRepository
 from storage.repositories.drafts import SqlOrderDraftRepository
 from storage.repositories.orders import SqlOrderRepository
@@ -61,6 +62,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(self.session)
         self.twaps = SqlTwapRepository(self.session)
         self.pins = SqlPinRepository(self.session)
+        self.brackets = SqlBracketRepository(self.session)
         return self
 
     async def __aexit__(

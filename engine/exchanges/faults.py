@@ -20,7 +20,7 @@ import os
 from collections import deque
 from typing import Any
 
-from engine.common.testhooks import hooks_enabled
+from engine.common.crash_points import hooks_enabled
 from engine.errors import PermanentExchangeError, TemporaryExchangeError
 from engine.exchanges.models import ExchangeOrder
 from engine.exchanges.ports import ExchangeGateway

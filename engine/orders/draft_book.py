@@ -84,15 +84,22 @@ class DraftBook:
             logger.info("Expired %d unconfirmed order drafts", count)
         return count
 
-    async def consume(self, user: User, draft_id: uuid.UUID) -> tuple[OrderDraft, Account]:
+    async def consume(
+        self, user: User, draft_id: uuid.UUID, *, bracket: bool = False
+    ) -> tuple[OrderDraft, Account]:
         """Close the draft as CONFIRMED (once) and return it with its account.
 
         Raises ValidationError DRAFT_EXPIRED or DRAFT_CLOSED when the draft can
         no longer be sent; a second Confirm therefore never sends a second order.
+        ``bracket`` says which kind of draft the caller confirms; a draft of the
+        other kind is "not found", so a forged button cannot send a bracket's
+        entry as a plain order.
         """
         _require_trading(user)
         async with self._uow() as uow:
             draft = await self._open(uow, user, draft_id)
+            if (draft.bracket is not None) != bracket:
+                raise NotFoundError("draft")
             if draft.is_expired(self._clock.now()):
                 draft.close(DraftStatus.EXPIRED)
                 await uow.drafts.update(draft)
@@ -113,13 +120,15 @@ class DraftBook:
         A modification goes straight to CONFIRMED: it is applied at once,
         with no stored order to close the draft later.
 
-        Raises NotFoundError, DRAFT_CLOSED or DRAFT_EXPIRED like ``consume``.
+        Raises NotFoundError (also for a bracket's draft), DRAFT_CLOSED or DRAFT_EXPIRED like ``consume``.
         ``close_in`` then closes it as CONFIRMED in the transaction that stores
         its order, and ``release`` opens it again when the order is refused first.
         """
         _require_trading(user)
         async with self._uow() as uow:
             draft = await self._open(uow, user, draft_id)
+            if draft.bracket is not None:
+                raise NotFoundError("draft")  # a bracket's draft is confirmed by the bracket service
             expired = draft.is_expired(self._clock.now())
             pressed = DraftStatus.CONFIRMED if draft.modifies_order_id else DraftStatus.CONFIRMING
             draft.close(DraftStatus.EXPIRED if expired else pressed)

@@ -18,13 +18,14 @@ from decimal import Decimal
 
 from engine.accounts.models import Account
 from engine.common.clock import Clock
+from engine.common.crash_points import crash_point
 from engine.common.ids import new_client_order_id
-from engine.common.testhooks import crash_point
 from engine.errors import (
     NotFoundError,
     PatriotError,
     PermanentExchangeError,
     PermissionDeniedError,
+    RiskDenied,
     TemporaryExchangeError,
     ValidationError,
 )
@@ -38,7 +39,8 @@ from engine.orders.drafts import OrderDraft
 from engine.orders.estimate import estimate_order
 from engine.orders.impact import estimate_impact
 from engine.orders.lookup import fetch_known
-from engine.orders.models import Order, OrderRequest, OrderStatus, OrderType
+from engine.orders.models import BracketLink, Order, OrderRequest, OrderStatus, OrderType
+from engine.orders.pairs import OcoPlacement
 from engine.orders.previews import Assessment, OrderPreview
 from engine.orders.recording import (
     apply_report,
@@ -57,7 +59,7 @@ from engine.orders.validation import (
     validate_client_order_id,
     validate_flags,
 )
-from engine.risk.pretrade import PreTradeChecker, TradeContext
+from engine.risk.pretrade import PreTradeChecker, PreTradeReport, TradeContext
 from engine.uow import UnitOfWorkFactory
 from engine.users.models import Permission, User
 
@@ -94,6 +96,7 @@ class OrderService:
         self.drafts = DraftBook(uow_factory, clock, confirm_ttl)
         self.accounts = TradingAccounts(uow_factory, gateways)
         self.changes = OrderChanges(self, uow_factory, gateways, bus, clock)
+        self.pairs = OcoPlacement(self, uow_factory, gateways, clock)
 
     # ----- preview and confirmation -------------------------------------------------
 
@@ -165,6 +168,7 @@ class OrderService:
         transaction that stores the PENDING order, so a confirmed draft always
         has its order. A refusal before that (a pre-trade denial) opens the
         draft again; a crash leaves it CONFIRMING for ``bot.order_recovery``.
+        A bracket's draft is not an order's: the bracket service confirms it.
         """
         draft = await self.drafts.claim(user, draft_id)
         if draft.modifies_order_id is not None:
@@ -190,12 +194,18 @@ class OrderService:
         replaces_order_id: uuid.UUID | None = None,
         shown_inline: bool = True,
         draft_id: uuid.UUID | None = None,
+        bracket: BracketLink | None = None,
     ) -> Order:
         """Run the whole order path for a request; a missing client_order_id is generated here.
 
         ``draft_id`` names the confirmation draft to close together with storing the order.
+        ``bracket`` links the order to its bracket. A protective leg (an exit of
+        a bracket the user opened) skips the status check and the risk limits,
+        because the bracket passed them as a whole; the balance still has to cover it.
         """
-        _require_trading(user)
+        protective = bracket is not None and bracket.protective
+        if not protective:
+            _require_trading(user)
         if request.client_order_id is None:
             request = replace(request, client_order_id=new_client_order_id())
         gateway = await self._gateways.gateway_for(account)
@@ -203,21 +213,26 @@ class OrderService:
         validate_flags(request, gateway.capabilities)
         request, _ = fit_to_market(request, market)
 
-        assessment = await self.assess(user, account, gateway, market, request)
-        denial = assessment.report.first_denial
+        stop_loss = bracket.stop_loss if bracket is not None else None
+        assessment = await self.assess(user, account, gateway, market, request, stop_loss=stop_loss)
+        denial = blocking_denial(assessment.report, protective)
         if denial is not None:
             raise denial
 
         order = pending_order(user, account, request, self._clock, assessment.report)
         order.twap_id, order.replaces_order_id = twap_id, replaces_order_id
-        crash_point("order.before_persist")
+        if bracket is not None:
+            order.bracket_id, order.bracket_leg = bracket.bracket_id, bracket.leg
+        crash_point("order_before_persist")
         await self._persist_pending(user, order, draft_id)
-        crash_point("order.persisted")
+        crash_point("order_persisted")
         exchange_report = await self._submit(gateway, order, shown_inline=shown_inline)
+        if bracket is not None and bracket.leg == "entry":
+            crash_point("bracket_entry_sent")
         if exchange_report is not None:
-            crash_point("order.submitted")
+            crash_point("order_submitted")
             await self.record(order, exchange_report, shown_inline=shown_inline)
-            crash_point("order.recorded")
+            crash_point("order_recorded")
         return order
 
     async def assess(
@@ -231,13 +246,15 @@ class OrderService:
         with_impact: bool = False,
         released: dict[str, Decimal] | None = None,
         check_trigger: bool = True,
+        stop_loss: Decimal | None = None,
     ) -> Assessment:
         """Validate against the market, estimate, and run the pre-trade checks.
 
         ``released`` adds balance the order would free first (a modified
         order's own hold) to the free balances the checks see.
         ``check_trigger`` refuses a stop that would fire at once; a change that
-        leaves the stop price as it is skips it.
+        leaves the stop price as it is skips it. ``stop_loss`` is the protective
+        stop of a bracket's entry, for the loss-at-stop figure.
         """
         ticker = await gateway.fetch_ticker(market.symbol)
         validate_against_market(request, market, ticker.last)
@@ -260,7 +277,7 @@ class OrderService:
             entry = balances.get(asset)
             if entry is not None:
                 balances[asset] = replace(entry, free=entry.free + amount, used=entry.used - amount)
-        context = TradeContext(user, account, market, request, estimate, balances)
+        context = TradeContext(user, account, market, request, estimate, balances, stop_loss)
         return Assessment(await self._checker.run(context), estimate, impact)
 
     async def _require_unused_client_id(self, user: User, client_order_id: str) -> None:
@@ -398,3 +415,17 @@ class OrderService:
 def _require_trading(user: User) -> None:
     if not user.can(Permission.TRADE):
         raise PermissionDeniedError("trade")
+
+
+def blocking_denial(report: PreTradeReport, protective: bool) -> RiskDenied | None:
+    """The denial that stops the order: any, or for a protective leg only a lack of balance."""
+    if not protective:
+        return report.first_denial
+    return next(
+        (
+            result.denial
+            for result in report.results
+            if result.denial is not None and result.denial.code == "INSUFFICIENT_BALANCE"
+        ),
+        None,
+    )

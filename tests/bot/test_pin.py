@@ -284,3 +284,18 @@ def _secret(text: str):  # type: ignore[no-untyped-def]
     from engine.common.secrets import Secret
 
     return Secret(text)
+
+
+async def test_live_bracket_waits_for_the_pin(linked: BotHarness) -> None:
+    harness = linked
+    await set_pin(harness)
+    card = await harness.send(USER, "/bracket BTCUSDT sell 0.001 entry=45000 sl=46000 tp=44000 account=Main")
+
+    asked = await harness.press(USER, button_data(card, "bd:ok:"))
+    assert "live exchange account" in plain(texts(asked)[-1])
+    assert await order_count(harness) == 0
+
+    right = await harness.send(USER, PIN)
+    assert "PIN accepted" in plain(texts(right)[0])
+    assert "Bracket" in plain(texts(right)[-1])
+    assert await order_count(harness) == 1  # the entry; exits follow its fill

@@ -111,10 +111,13 @@ class Victim:
     open_order: str
     twap: str
     plan: str
+    bracket: str
+    bracket_draft: str
 
 
 async def build_victim(harness: BotHarness, telegram_id: int = VICTIM) -> Victim:
-    """Register a victim with an open draft, a filled and an open order, a TWAP and a rebalancing plan."""
+    """Register a victim with an open draft, a filled and an open order, a TWAP, a rebalancing plan,
+    a bracket waiting for its entry and an open bracket draft."""
     services = harness.services
     await register(harness, telegram_id, username=f"victim{telegram_id}")
     for command in ("/buy BTCUSDT 0.01", "/buy ETHUSDT 0.1"):
@@ -125,6 +128,11 @@ async def build_victim(harness: BotHarness, telegram_id: int = VICTIM) -> Victim
     twap_card = await harness.send(telegram_id, "/twap BTCUSDT buy 0.002 2 1h")
     await harness.press(telegram_id, button_data(twap_card, "ts:"))
     await harness.send(telegram_id, "/rebalance equal")
+    bracket_card = await harness.send(telegram_id, "/bracket BTCUSDT buy 0.001 entry=40000 sl=39000 tp=41000")
+    started = await harness.press(telegram_id, button_data(bracket_card, "bd:ok:"))
+    bracket_draft_card = await harness.send(
+        telegram_id, "/bracket BTCUSDT buy 0.001 entry=40000 sl=39000 tp=41000"
+    )
     draft_card = await harness.send(telegram_id, "/buy BTCUSDT 0.001")
 
     user = await services.users.get_by_telegram_id(telegram_id)
@@ -147,6 +155,8 @@ async def build_victim(harness: BotHarness, telegram_id: int = VICTIM) -> Victim
         open_order=resting.id.hex,
         twap=twap.id.hex,
         plan=plan,
+        bracket=button_data(started, "bk:d:").rsplit(":", 1)[1],
+        bracket_draft=button_data(bracket_draft_card, "bd:ok:").rsplit(":", 1)[1],
     )
 
 

@@ -48,8 +48,22 @@ ATTACKS: dict[str, list[str]] = {
     "AccountsView": ["av:EVIL:on", "av:ALL:<b>", "av:PAPER:maybe"],
     "AlertAction": ["al:sev:EVIL", "al:sev:", "al:nonsense:x", "al:report_time:{account}"],
     "AuditPage": ["aa:0", "aa:-5", "aa:99999999999999999999999999"],
+    "BracketAction": [f"bk:{action}:{{bracket}}" for action in ("d", "c", "cy", "zz")],
+    "BracketDraftAction": [
+        "bd:ok:{bracket_draft}",
+        "bd:no:{bracket_draft}",
+        "bd:zz:{bracket_draft}",
+        "bd:ok:{draft}",
+    ],
+    "BracketFormChoice": ["bf:account:{account}", "bf:side:SIDEWAYS", "bf:entry:evil", "bf:exits:EVIL"],
     "CancelAll": ["ca:<script>:1", "ca:BTCUSDT:2", "ca:{account}:1"],
-    "DraftAction": ["od:ok:{draft}", "od:no:{draft}", "od:zz:{draft}", "od:ok:{filled_order}"],
+    "DraftAction": [
+        "od:ok:{draft}",
+        "od:no:{draft}",
+        "od:zz:{draft}",
+        "od:ok:{filled_order}",
+        "od:ok:{bracket_draft}",
+    ],
     "LanguageChoice": ["lg:xx", "lg:<b>en</b>", "lg:"],
     "LinkExchangeChoice": ["lx:BINANCE", "lx:PAPER", "lx:{account}"],
     "LinkStep": ["lk:real", "lk:testnet", "lk:retry", "lk:rekey", "lk:default_name", "lk:zap"],
@@ -86,7 +100,7 @@ GENERIC = [
     "{prefix}:" + "A" * 5000,
     "{prefix}:\u202e\u200b%00'--",
 ]
-VICTIM_FIELDS = ("account", "draft", "filled_order", "open_order", "twap", "plan")
+VICTIM_FIELDS = ("account", "draft", "filled_order", "open_order", "twap", "plan", "bracket", "bracket_draft")
 
 
 @pytest.fixture

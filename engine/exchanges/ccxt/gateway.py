@@ -168,6 +168,18 @@ class CcxtGateway:
             return await self._refreshed(order)
         return order
 
+    async def create_oco(
+        self, limit: OrderRequest, stop: OrderRequest
+    ) -> tuple[ExchangeOrder, ExchangeOrder]:
+        # NOTE: OKX's capabilities list OCO (an algo order of ordType "oco"), but it is one
+        # order with two trigger prices, not two legs, and is not wired here yet. A bracket
+        # that asks for it is told the exchange refused and is watched by the bot instead.
+        raise PermanentExchangeError(
+            f"{self.exchange} OCO orders are not supported by PATRIOT yet",
+            reason="OCO_UNSUPPORTED",
+            exchange=self.exchange.value,
+        )
+
     def _check_supported(self, request: OrderRequest) -> None:
         if request.type not in self.capabilities.order_types:
             raise PermanentExchangeError(
