@@ -24,14 +24,14 @@ CRASH_EXIT_CODE = 86
 # Every point the code calls, so a test cannot ask for one that never fires.
 POINTS = frozenset(
     {
-        # The order path, in the order a confirmed order passes the points:
-        # pre-trade checks passed, nothing stored yet;
+        # The order path, in the order a confirmed order passes them.
+        # The pre-trade checks passed and nothing is stored yet.
         "order_before_persist",
-        # the draft is closed and the PENDING order stored, nothing sent yet;
+        # The draft is closed and the PENDING order stored; nothing is sent yet.
         "order_persisted",
-        # the exchange accepted the order, its answer is not stored yet;
+        # The exchange accepted the order; its report is not stored yet.
         "order_submitted",
-        # the exchange's answer is stored, the user has not been told yet.
+        # The exchange's report is stored; the user has not seen the outcome yet.
         "order_recorded",
         # The exchange accepted a bracket's entry; PATRIOT has not recorded its answer.
         "bracket_entry_sent",

@@ -158,7 +158,8 @@ def press(telegram: FakeTelegramServer, card: ApiCall, data: str) -> int:
     return mark
 
 
-def told(telegram: FakeTelegramServer, text: str, since: int = 0) -> int:
+def count_messages(telegram: FakeTelegramServer, text: str, since: int = 0) -> int:
+    """Count the messages to the user since ``since`` that contain ``text``."""
     return sum(text in message for message in messages(telegram, since))
 
 
@@ -178,8 +179,8 @@ CRASHES = [
 ]
 
 
-# The default suite kills the process at the two steps where the order's fate is least settled
-# (stored but not sent, sent but not recorded); the slow run kills it at every step in a row.
+# The default suite kills the process at the two steps where the order's fate is least settled:
+# stored but not sent, and sent but not recorded. The slow run kills it at every step in a row.
 SEQUENCES = [
     pytest.param(CRASHES[1:3], id="short"),
     pytest.param(CRASHES, id="every-step", marks=pytest.mark.slow),
@@ -211,19 +212,21 @@ async def test_kill_at_each_step_of_the_order_path(
             pressed = await confirm_buy(telegram)
             await exits_with(process, CRASH_EXIT_CODE)
             assert_nothing_duplicated(database)
-            assert told(telegram, outcome, pressed) == 0, f"{point}: the outcome came before the crash"
+            assert count_messages(telegram, outcome, pressed) == 0, (
+                f"{point}: the outcome came before the crash"
+            )
 
-            # The restart (crashing at the next point, if any) tells the user what became of the order.
+            # The restart (crashing at the next point, if any) sends the user the order's outcome.
             following = crashes[index + 1][0] if index + 1 < len(crashes) else None
             restarted = run(following)
             await until(
                 restarted,
-                lambda outcome=outcome, pressed=pressed: told(telegram, outcome, pressed) >= 1,
+                lambda outcome=outcome, pressed=pressed: count_messages(telegram, outcome, pressed) >= 1,
                 f"the outcome after {point}",
             )
             await asyncio.sleep(1.5)  # a second message, if any, would come now
-            assert told(telegram, outcome, pressed) == 1, (
-                f"{point}: told {told(telegram, outcome, pressed)} times"
+            assert count_messages(telegram, outcome, pressed) == 1, (
+                f"{point}: sent {count_messages(telegram, outcome, pressed)} times"
             )
             assert_nothing_duplicated(database)
             last = orders(database)[-1] if orders(database) else None
@@ -286,7 +289,7 @@ async def test_exchange_faults_lose_and_repeat_nothing(telegram: FakeTelegramSer
             )
             await until(
                 process,
-                lambda message=message, pressed=pressed: told(telegram, message, pressed) >= 1,
+                lambda message=message, pressed=pressed: count_messages(telegram, message, pressed) >= 1,
                 f"the user to hear of {fault}",
             )
             client_id = orders(database)[index][0]
@@ -322,12 +325,14 @@ async def test_telegram_faults_reach_every_user(
         telegram.rate_limit_next("editMessageText", retry_after=1, count=3, chat_id=USER_ID)
         telegram.rate_limit_next("sendMessage", retry_after=1, count=3, chat_id=USER_ID)
         pressed = press(telegram, card, confirm)
-        await until(process, lambda: told(telegram, BOUGHT, pressed) >= 1, "the outcome after a 429 storm")
+        await until(
+            process, lambda: count_messages(telegram, BOUGHT, pressed) >= 1, "the outcome after a 429 storm"
+        )
         card, confirm = await show_card(telegram)
         telegram.server_error_next("editMessageText", status=502, count=3, chat_id=USER_ID)
         telegram.server_error_next("sendMessage", status=502, count=3, chat_id=USER_ID)
         pressed = press(telegram, card, confirm)
-        await until(process, lambda: told(telegram, BOUGHT, pressed) >= 1, "the outcome after 502s")
+        await until(process, lambda: count_messages(telegram, BOUGHT, pressed) >= 1, "the outcome after 502s")
 
         # The user blocks the bot: nothing can reach them, and nothing else breaks.
         telegram.block_chat(USER_ID)
@@ -336,7 +341,7 @@ async def test_telegram_faults_reach_every_user(
         await telegram.wait_for(lambda call: call.chat_id == USER_ID and call.status == 403, WAIT, since=mark)
         telegram.unblock_chat(USER_ID)
 
-        # No network: the user's message waits at Telegram and is answered once the bot is back.
+        # No network: the user's message waits at Telegram, and the bot replies once it is back.
         await telegram.go_offline()
         telegram.push_message(USER_ID, "/portfolio", **PROFILE)
         await asyncio.sleep(outage_seconds)
@@ -347,7 +352,7 @@ async def test_telegram_faults_reach_every_user(
 
         assert_nothing_duplicated(database)
         assert [status for _id, status, _reason in orders(database)] == ["FILLED", "FILLED"]
-        assert told(telegram, BOUGHT) == 2, messages(telegram)
+        assert count_messages(telegram, BOUGHT) == 2, messages(telegram)
         process.terminate()
         assert await asyncio.to_thread(process.wait, 30) == 0
         assert_no_secret_in_output(process)
