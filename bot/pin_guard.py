@@ -46,7 +46,8 @@ CONFIRMED_KEY = "pin_confirmed"
 
 
 class PinPurpose(StrEnum):
-    LIVE_ORDER = "live_order"  # Confirm of an order, a TWAP, a rebalance or a bracket on a live (non-PAPER) account
+    # Confirm of an order, a TWAP, a rebalance or a bracket on a live (non-PAPER) account.
+    LIVE_ORDER = "live_order"
     LINK = "link"  # /link: new API keys
     REMOVE_ACCOUNT = "remove_account"
     LIMITS = "limits"  # the user's risk limits and risk profile
