@@ -235,6 +235,13 @@ async def _order_form(harness: BotHarness, user: int, *presses: str, texts: tupl
     await _send(harness, user, *texts)
 
 
+async def _bracket_form(harness: BotHarness, user: int, texts: tuple[str, ...] = ()) -> None:
+    await harness.send(user, "/bracket")
+    if texts:
+        await _press(harness, user, "bf:symbol:BTCUSDT", "bf:side:BUY")
+    await _send(harness, user, *texts[1:])
+
+
 async def _link_to(harness: BotHarness, user: int, step: str) -> None:
     keys = KEYS["OKX"]
     await harness.send(user, "/link")
@@ -300,6 +307,20 @@ STEPS = [
         lambda h, u: _order_form(
             h, u, "of:symbol:BTCUSDT", "of:side:SELL", "of:type:STOP_MARKET", texts=("0.001",)
         ),
+    ),
+    Step("bracket symbol", "BracketFormStates:symbol", lambda h, u: _bracket_form(h, u)),
+    Step("bracket quantity", "BracketFormStates:quantity", lambda h, u: _bracket_form(h, u, ("",))),
+    Step("bracket entry", "BracketFormStates:entry", lambda h, u: _bracket_form(h, u, ("", "0.001"))),
+    Step("bracket stop", "BracketFormStates:stop", lambda h, u: _bracket_form(h, u, ("", "0.001", "40000"))),
+    Step(
+        "bracket targets",
+        "BracketFormStates:targets",
+        lambda h, u: _bracket_form(h, u, ("", "0.001", "40000", "39000")),
+    ),
+    Step(
+        "bracket split",
+        "BracketFormStates:split",
+        lambda h, u: _bracket_form(h, u, ("", "0.001", "40000", "39000", "41000,42000")),
     ),
     Step("modify price", "ModifyStates:value", _modify, accepts=_accepts(_positive_decimal)),
     Step("account rename", "AccountStates:rename", _rename, accepts=_accepts(validate_account_name)),
