@@ -59,7 +59,8 @@ async def test_pin_is_stored_as_sealed_scrypt_hash(harness: BotHarness) -> None:
     await register(harness, USER)
     await harness.press(USER, "pn:set")
     first, second = await harness.send(USER, PIN), await harness.send(USER, PIN)
-    assert deleted(first) == 1 and deleted(second) == 1
+    assert deleted(first) == 1
+    assert deleted(second) == 1
 
     with sqlite3.connect(database_path(harness.services)) as connection:
         row = connection.execute(
@@ -160,7 +161,8 @@ async def test_five_wrong_pins_lock_guarded_actions(
     assert "Too many wrong PINs" in plain(texts(locked)[-1])
     assert any("5 wrong PINs in a row" in record.getMessage() for record in caplog.records)
     for record in caplog.records:
-        assert WRONG not in record.getMessage() and PIN not in record.getMessage()
+        assert WRONG not in record.getMessage()
+        assert PIN not in record.getMessage()
 
     # Locked: live orders, /link and limit changes are refused with the end of the lockout.
     refused = await harness.press(USER, await live_card(harness))

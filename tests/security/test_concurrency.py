@@ -135,7 +135,8 @@ async def check_books(crowd: Crowd, users: list[int]) -> None:
         spent = sum((fill.price * fill.quantity + fill.fee for fill in fills), ZERO)
         bought = sum((fill.quantity for fill in fills), ZERO)
         usdt, btc = balances["USDT"], balances["BTC"]
-        assert usdt.locked == ZERO and btc.locked == ZERO
+        assert usdt.locked == ZERO
+        assert btc.locked == ZERO
         assert usdt.free == OPENING - spent, f"user {user}: {usdt.free} != {OPENING} - {spent}"
         assert btc.free == bought == Decimal("0.001")
         total_spent += spent
