@@ -63,7 +63,9 @@ class CcxtGateway:
         on_key_rejected: KeyRejected | None = None,
     ) -> None:
         self.exchange = exchange
-        self.capabilities: Capabilities = capabilities_for(exchange)
+        # What this gateway can place: OKX lists OCO, but create_oco below does not send it yet,
+        # so a bracket there chooses watched exits up front instead of failing over to them.
+        self.capabilities: Capabilities = replace(capabilities_for(exchange), oco=False)
         self._client = client
         self._account_id = account_id
         self._testnet = testnet
@@ -171,9 +173,8 @@ class CcxtGateway:
     async def create_oco(
         self, limit: OrderRequest, stop: OrderRequest
     ) -> tuple[ExchangeOrder, ExchangeOrder]:
-        # NOTE: OKX's capabilities list OCO (an algo order of ordType "oco"), but it is one
-        # order with two trigger prices, not two legs, and is not wired here yet. A bracket
-        # that asks for it is told the exchange refused and is watched by the bot instead.
+        # NOTE: OKX has OCO (an algo order of ordType "oco"), but it is one order with two
+        # trigger prices, not two legs, and is not wired here yet; capabilities.oco is False.
         raise PermanentExchangeError(
             f"{self.exchange} OCO orders are not supported by PATRIOT yet",
             reason="OCO_UNSUPPORTED",
