@@ -14,7 +14,7 @@ Three scenarios, each over one SQLite file that the test reads directly:
 Each time: every order is stored once and placed on the exchange at most
 once, nothing confirmed is lost, and the user gets a message about every
 order. Clocks are shortened (a sync pass every second, a PENDING order the
-exchange does not know is settled after one lookup) so the runs take seconds.
+exchange does not know is settled after 3 s) so the runs take seconds.
 """
 
 from __future__ import annotations
@@ -43,8 +43,11 @@ FAST_CLOCKS = {
     "ORDER_SYNC_INTERVAL_SECONDS": "1",
     "ORDER_LOOKUP_ATTEMPTS": "2",
     "ORDER_LOOKUP_DELAY_SECONDS": "0.2",
-    "ORDER_UNKNOWN_AFTER_LOOKUPS": "1",
-    "ORDER_UNKNOWN_AFTER_SECONDS": "0",
+    # A PENDING order the exchange does not know is settled after two lookups and 3 s: longer
+    # than the order path's own lookups (2 x 0.2 s), as 300 s is longer than 4 x 1 s in production.
+    # With 0 s a sync pass running during those lookups rejects an order the exchange filled.
+    "ORDER_UNKNOWN_AFTER_LOOKUPS": "2",
+    "ORDER_UNKNOWN_AFTER_SECONDS": "3",
     "PAPER_MATCH_INTERVAL_SECONDS": "0.5",
 }
 # Texts of the outcomes, as bot/views/orders.py and bot/order_recovery.py word them in English.
