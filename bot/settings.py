@@ -137,6 +137,8 @@ class OrderSettings(BaseSettings):
     lookup_attempts: int = Field(default=4, ge=1, le=20)
     lookup_delay_seconds: float = Field(default=1.0, ge=0, le=60)
     unknown_after_lookups: int = Field(default=5, ge=1, le=1000)
+    # NOTE: keep this above the order path's own lookups (about lookup_attempts x lookup_delay_seconds);
+    # a sync pass during them can reject an order whose create answer was lost but which the exchange filled.
     unknown_after_seconds: float = Field(default=300.0, ge=0, le=86_400)
     twap_check_seconds: float = Field(default=5.0, ge=1, le=600)
 
