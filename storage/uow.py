@@ -78,6 +78,7 @@ class SqlUnitOfWork:
         if self._read_only:
             raise RuntimeError("commit() in a read-only unit of work")
         await self.session.commit()
+        self._database.committed()
 
     async def rollback(self) -> None:
         await self.session.rollback()

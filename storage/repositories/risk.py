@@ -36,10 +36,17 @@ from storage.models import (
     UserLimitsRow,
     UserRow,
 )
-from storage.repositories.users import _account_from_row, _user_from_row
+from storage.raw import RawDecoder, day, raw, utc
+from storage.repositories.users import account_from_raw, user_from_raw
 
 _IN_CHUNK = 2000
 _LIMIT_COLUMNS = tuple(name.value for name in LimitName)
+
+# Built once: every pre-trade check reads these.
+_USER_LIMITS = UserLimitsRow.__table__
+_MARKS = EquityMarkRow.__table__
+_SELECT_USER_LIMITS = select(_USER_LIMITS).where(_USER_LIMITS.c.user_id == bindparam("user_id"))
+_SELECT_MARKS = select(_MARKS).where(_MARKS.c.user_id == bindparam("user_id"))
 
 
 class SqlRiskRepository:
@@ -66,7 +73,7 @@ class SqlRiskRepository:
         await self._session.flush()
 
     async def personal_limits(self, user_id: uuid.UUID) -> PersonalLimits | None:
-        row = await self._session.get(UserLimitsRow, user_id)
+        row = (await self._session.execute(_SELECT_USER_LIMITS, {"user_id": user_id})).first()
         return _personal(row) if row else None
 
     async def all_personal_limits(self) -> dict[uuid.UUID, PersonalLimits]:
@@ -91,12 +98,23 @@ class SqlRiskRepository:
     # -- equity marks --------------------------------------------------------------
 
     async def marks(self, user_id: uuid.UUID) -> EquityMarks | None:
-        row = await self._session.get(EquityMarkRow, user_id)
+        row = (await self._session.execute(_SELECT_MARKS, {"user_id": user_id})).first()
         return _marks(row) if row else None
 
     async def all_marks(self) -> dict[uuid.UUID, EquityMarks]:
-        rows = await self._session.execute(select(EquityMarkRow.__table__))
-        return {row.user_id: _marks(row) for row in rows.all()}
+        decode = RawDecoder()
+        rows = await self._session.execute(select(*(raw(column) for column in _MARKS.columns)))
+        marks = [
+            EquityMarks(
+                decode.uuid(row.user_id),
+                day(row.day),  # type: ignore[arg-type]
+                decode.decimal(row.day_start_equity),
+                decode.decimal(row.peak_equity),
+                utc(row.updated_at),  # type: ignore[arg-type]
+            )
+            for row in rows
+        ]
+        return {mark.user_id: mark for mark in marks}
 
     async def insert_marks(self, marks: Sequence[EquityMarks]) -> None:
         if marks:
@@ -226,7 +244,9 @@ class SqlRiskRepository:
     async def active_users_with_accounts(
         self, user_ids: Sequence[uuid.UUID] | None = None
     ) -> list[tuple[User, list[Account]]]:
-        active = UserRow.status == UserStatus.ACTIVE.value
+        # Raw columns decoded once per distinct value: the scan reads every user and account.
+        users_table, accounts_table = UserRow.__table__, AccountRow.__table__
+        active = users_table.c.status == UserStatus.ACTIVE.value
         user_rows: list[Row[Any]] = []
         account_rows: list[Row[Any]] = []
         chunks = (
@@ -235,23 +255,29 @@ class SqlRiskRepository:
             else [list(user_ids)[i : i + _IN_CHUNK] for i in range(0, len(user_ids), _IN_CHUNK)]
         )
         for chunk in chunks:
-            users = select(UserRow.__table__).where(active)
+            users = select(*(raw(column) for column in users_table.columns)).where(active)
             accounts = (
-                select(AccountRow.__table__)
-                .join(UserRow, UserRow.id == AccountRow.user_id)
-                .where(active, AccountRow.is_active.is_(True))
-                .order_by(AccountRow.created_at)
+                select(*(raw(column) for column in accounts_table.columns))
+                .join(users_table, users_table.c.id == accounts_table.c.user_id)
+                .where(active, accounts_table.c.is_active.is_(True))
+                .order_by(accounts_table.c.created_at)
             )
             if chunk is not None:
-                users = users.where(UserRow.id.in_(chunk))
-                accounts = accounts.where(AccountRow.user_id.in_(chunk))
+                users = users.where(users_table.c.id.in_(chunk))
+                accounts = accounts.where(accounts_table.c.user_id.in_(chunk))
             user_rows.extend((await self._session.execute(users)).all())
             account_rows.extend((await self._session.execute(accounts)).all())
 
+        decode = RawDecoder()
         by_user: dict[uuid.UUID, list[Account]] = {}
         for row in account_rows:
-            by_user.setdefault(row.user_id, []).append(_account_from_row(row))  # type: ignore[arg-type]
-        return [(_user_from_row(row), by_user.get(row.id, [])) for row in user_rows]  # type: ignore[arg-type]
+            account = account_from_raw(row, decode)
+            by_user.setdefault(account.user_id, []).append(account)
+        subjects = []
+        for row in user_rows:
+            user = user_from_raw(row, decode)
+            subjects.append((user, by_user.get(user.id, [])))
+        return subjects
 
 
 def _personal(row: Any) -> PersonalLimits:

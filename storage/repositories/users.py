@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, bindparam, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.accounts.models import Account, Exchange, KeyStatus
 from engine.admin.audit import AuditEntry
 from engine.users.models import Permission, RiskProfile, User, UserStatus
 from storage.models import AccountRow, AuditRow, UserRow
+from storage.raw import RawDecoder, flag, utc
 
 
 def _user_from_row(row: UserRow) -> User:
@@ -33,6 +36,32 @@ def _user_from_row(row: UserRow) -> User:
         last_seen_at=row.last_seen_at,
         max_slippage=row.max_slippage,
     )
+
+
+def user_from_raw(row: Any, decode: RawDecoder) -> User:
+    """A User from a row read with ``storage.raw.raw`` columns (bulk reads)."""
+    return User(
+        id=decode.uuid(row.id),
+        telegram_id=row.telegram_id,
+        username=row.username,
+        language=row.language,
+        risk_profile=RiskProfile(row.risk_profile),
+        status=UserStatus(row.status),
+        created_at=utc(row.created_at),  # type: ignore[arg-type]
+        updated_at=utc(row.updated_at),  # type: ignore[arg-type]
+        email=row.email,
+        timezone=row.timezone,
+        first_name=row.first_name,
+        permissions=_permissions(row.permissions),
+        status_reason=row.status_reason,
+        last_seen_at=utc(row.last_seen_at),
+        max_slippage=decode.decimal(row.max_slippage),
+    )
+
+
+@lru_cache(maxsize=64)
+def _permissions(text: str) -> frozenset[Permission]:
+    return frozenset(Permission(p) for p in text.split(",") if p)
 
 
 def _fill_user_row(row: UserRow, user: User) -> None:
@@ -124,6 +153,27 @@ def _account_from_row(row: AccountRow) -> Account:
     )
 
 
+def account_from_raw(row: Any, decode: RawDecoder) -> Account:
+    """An Account from a row read with ``storage.raw.raw`` columns (bulk reads)."""
+    return Account(
+        id=decode.uuid(row.id),
+        user_id=decode.uuid(row.user_id),
+        exchange=Exchange(row.exchange),
+        name=row.name,
+        is_testnet=flag(row.is_testnet),
+        is_active=flag(row.is_active),
+        is_default=flag(row.is_default),
+        created_at=utc(row.created_at),  # type: ignore[arg-type]
+        updated_at=utc(row.updated_at),  # type: ignore[arg-type]
+        key_status=KeyStatus(row.key_status),
+        key_problem=row.key_problem,
+        key_checked_at=utc(row.key_checked_at),
+        key_hint=row.key_hint,
+        can_withdraw=None if row.can_withdraw is None else flag(row.can_withdraw),
+        removed_at=utc(row.removed_at),
+    )
+
+
 def _fill_account_row(row: AccountRow, account: Account) -> None:
     row.name = account.name
     row.is_testnet = account.is_testnet
@@ -136,6 +186,14 @@ def _fill_account_row(row: AccountRow, account: Account) -> None:
     row.key_hint = account.key_hint
     row.can_withdraw = account.can_withdraw
     row.removed_at = account.removed_at
+
+
+_ACCOUNTS = AccountRow.__table__
+_SELECT_USER_ACCOUNTS = (
+    select(_ACCOUNTS)
+    .where(_ACCOUNTS.c.user_id == bindparam("user_id"), _ACCOUNTS.c.removed_at.is_(None))
+    .order_by(_ACCOUNTS.c.created_at)
+)
 
 
 class SqlAccountRepository:
@@ -175,12 +233,9 @@ class SqlAccountRepository:
         return _account_from_row(row) if row else None
 
     async def list_for_user(self, user_id: uuid.UUID) -> list[Account]:
-        rows = await self._session.scalars(
-            select(AccountRow)
-            .where(AccountRow.user_id == user_id, AccountRow.removed_at.is_(None))
-            .order_by(AccountRow.created_at)
-        )
-        return [_account_from_row(row) for row in rows]
+        # Core rows: every order and every /portfolio reads this.
+        rows = await self._session.execute(_SELECT_USER_ACCOUNTS, {"user_id": user_id})
+        return [_account_from_row(row) for row in rows]  # type: ignore[arg-type]
 
     async def get_default(self, user_id: uuid.UUID) -> Account | None:
         row = await self._session.scalar(

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -57,7 +57,7 @@ from engine.market.models import Candle, Market, Ticker
 from engine.market.path import PathStep
 from engine.market.ports import PriceFeed
 from engine.orders.models import OrderRequest, OrderSide
-from engine.uow import UnitOfWorkFactory
+from engine.uow import UnitOfWork, UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
@@ -168,15 +168,26 @@ class PaperExchange:
             books = await uow.paper.get_balances_many(account_ids)
         return {
             account_id: {
-                asset: BalanceEntry(asset=asset, free=balance.free, used=balance.locked)
-                for asset, balance in balances.items()
+                asset: BalanceEntry(asset, balance.free, balance.locked) for asset, balance in balances.items()
             }
             for account_id, balances in books.items()
         }
 
     # ----- orders --------------------------------------------------------------------
 
-    async def create_order(self, account_id: uuid.UUID, request: OrderRequest) -> ExchangeOrder:
+    async def create_order(
+        self,
+        account_id: uuid.UUID,
+        request: OrderRequest,
+        *,
+        before: Callable[[UnitOfWork], Awaitable[None]] | None = None,
+        after: Callable[[UnitOfWork, ExchangeOrder], Awaitable[None]] | None = None,
+    ) -> ExchangeOrder:
+        """Place and fill what the book offers now; ``before`` and ``after`` share its transaction.
+
+        The callbacks let the order service store its own record of the order in
+        the same transaction (see ``AtomicOrderGateway``).
+        """
         market = self.market(request.symbol)
         if request.client_order_id is None:
             raise ValueError("create_order needs a client_order_id")
@@ -187,6 +198,8 @@ class PaperExchange:
             now = self._clock.now()
             candle = self._path.current_candle(request.symbol, ticker.last, now)
             async with self._uow() as uow:
+                if before is not None:
+                    await before(uow)
                 if await uow.paper.get_order(account_id, client_order_id=request.client_order_id):
                     raise PermanentExchangeError(
                         "duplicate client order id", reason="DUPLICATE_CLIENT_ORDER_ID"
@@ -194,8 +207,14 @@ class PaperExchange:
                 books = AccountBooks(await uow.paper.get_balances(account_id, for_update=True))
                 order = new_order(account_id, request, now)
                 self._place(order, market, books, ticker.last, candle, now)
+                # Stored once, in its state after placing: nothing saw it before.
                 await uow.paper.add_order(order)
-                await save(uow, account_id, books, [order], {order.exchange_order_id: 0})
+                await save(uow, account_id, books, [], {})
+                for trade in order.trades:
+                    await uow.paper.add_trade(account_id, trade)
+                report = to_exchange_order(order)
+                if after is not None:
+                    await after(uow, report)
                 await uow.commit()
 
         logger.info(
@@ -211,7 +230,7 @@ class PaperExchange:
             account_id,
             request.client_order_id,
         )
-        return to_exchange_order(order)
+        return report
 
     def _place(
         self,
