@@ -77,7 +77,6 @@ from engine.exchanges.ccxt.markets import MarketCatalog
 from engine.exchanges.paper.exchange import PaperConfig, PaperExchange
 from engine.exchanges.registry import GatewayRegistry
 from engine.market.history import DailyHistory
-from engine.market.live import LiveTickerFeed
 from engine.market.ports import PriceFeed
 from engine.market.replay import ReplayPriceFeed
 from engine.notifications.dispatcher import DeliveryConfig, OutboxDispatcher
@@ -108,6 +107,8 @@ def build_price_feed(settings: Settings, clock: Clock) -> PriceFeed:
     """Replay of recorded candles by default; live public tickers through ccxt when configured."""
     paper = settings.paper
     if paper.price_source == "live":
+        from engine.market.live import LiveTickerFeed  # imports ccxt, which only this source needs
+
         return LiveTickerFeed(paper.live_exchange, clock)
     return ReplayPriceFeed(clock, speed=paper.replay_speed, anchor=paper.replay_anchor)
 

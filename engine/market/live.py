@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-import ccxt.async_support as ccxt
+from engine.exchanges.ccxt.lazy import ccxt
 
 from engine.common.clock import Clock
 from engine.errors import TemporaryExchangeError, ValidationError

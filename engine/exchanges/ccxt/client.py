@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import ccxt.async_support as ccxt
+from engine.exchanges.ccxt.lazy import ccxt
 
 from engine.accounts.models import ApiCredentials, Exchange
 from engine.errors import PermanentExchangeError

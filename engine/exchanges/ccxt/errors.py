@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-import ccxt.async_support as ccxt
+from engine.exchanges.ccxt.lazy import ccxt
 
 from engine.accounts.models import Exchange
 from engine.common.secrets import MASK

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-import ccxt.async_support as ccxt
+from engine.exchanges.ccxt.lazy import ccxt
 
 from engine.accounts.models import KEY_REJECTIONS, Exchange
 from engine.common.clock import Clock

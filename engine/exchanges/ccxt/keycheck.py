@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-import ccxt.async_support as ccxt
+from engine.exchanges.ccxt.lazy import ccxt
 
 from engine.accounts.models import ApiCredentials, Exchange, KeyCheck, KeyPermissions
 from engine.common.money import ZERO
