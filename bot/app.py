@@ -130,11 +130,17 @@ def build_services(
     clock: Clock | None = None,
     prices: PriceFeed | None = None,
     vault: KeyVault | None = None,
+    database: Database | None = None,
 ) -> Services:
-    """Wire storage, gateways and engine services; nothing touches the network yet."""
+    """Wire storage, gateways and engine services; nothing touches the network yet.
+
+    ``database`` replaces the one DATABASE_URL names (the benchmarks compare SQLite drivers).
+    """
     clock = clock or SystemClock()
     vault = vault or build_vault(settings)
-    database = Database(settings.database.database_url, busy_timeout_ms=settings.database.db_busy_timeout_ms)
+    database = database or Database(
+        settings.database.database_url, busy_timeout_ms=settings.database.db_busy_timeout_ms
+    )
     uow = SqlUnitOfWorkFactory(database)
     bus = EventBus()
     prices = prices or build_price_feed(settings, clock)

@@ -67,7 +67,7 @@ class InlineConnection(sqlite3.Connection):
         return super().cursor(factory)
 
 
-class SQLiteDialect_inline(SQLiteDialect_pysqlite):  # noqa: N801  (SQLAlchemy's dialect naming)
+class SQLiteDialect_inline(SQLiteDialect_pysqlite):
     """pysqlite with ``is_async`` set, so ``create_async_engine`` accepts it."""
 
     driver = DRIVER

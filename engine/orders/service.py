@@ -197,10 +197,12 @@ class OrderService:
 
         order = pending_order(user, account, request, self._clock, assessment.report)
         order.twap_id, order.replaces_order_id = twap_id, replaces_order_id
-        if isinstance(gateway, AtomicOrderGateway):
-            if await self._place_atomically(user, gateway, order, shown_inline=shown_inline):
-                return order
-            # The simulator already has this client order id: look it up below, as on a live exchange.
+        placed = isinstance(gateway, AtomicOrderGateway) and await self._place_atomically(
+            user, gateway, order, shown_inline=shown_inline
+        )
+        if placed:
+            return order
+        # Live exchanges, and a client order id the simulator already has: stored PENDING, then sent.
         await self._persist_pending(user, order)
         exchange_report = await self._submit(gateway, order, shown_inline=shown_inline)
         if exchange_report is not None:

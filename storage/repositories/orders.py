@@ -315,7 +315,9 @@ class SqlOrderRepository:
         if not rows:
             return []
         fill_rows = await self._session.execute(
-            select(_FILLS).where(_FILLS.c.order_id.in_([row.id for row in rows])).order_by(_FILLS.c.executed_at)
+            select(_FILLS)
+            .where(_FILLS.c.order_id.in_([row.id for row in rows]))
+            .order_by(_FILLS.c.executed_at)
         )
         by_order: dict[uuid.UUID, list[Fill]] = {row.id: [] for row in rows}
         for fill_row in fill_rows:

@@ -14,7 +14,7 @@ from engine.exchanges.models import ExchangeOrderState, ExchangeTrade
 from engine.exchanges.paper.ledger import PaperBalance, PaperOrder
 from engine.orders.models import OrderSide, OrderType, TimeInForce
 from storage.models import PaperBalanceRow, PaperOrderRow, PaperTradeRow
-from storage.raw import RawDecoder, raw
+from storage.raw import RawDecoder, chunks, raw
 
 _BALANCES = PaperBalanceRow.__table__
 _ORDERS = PaperOrderRow.__table__
@@ -128,17 +128,21 @@ class SqlPaperLedger:
         # Many accounts: read the whole table once and keep the wanted ones, which is
         # cheaper than IN lists (chunked to stay under every database's parameter limit).
         # Raw values are decoded once per distinct value: balances repeat a lot.
-        if len(ids) > _IN_CHUNK:
-            rows = (await self._session.execute(statement)).all()
-        else:
-            rows = (await self._session.execute(statement.where(columns.account_id.in_(ids)))).all()
-        wanted = set(ids)
+        if len(ids) <= _IN_CHUNK:
+            statement = statement.where(columns.account_id.in_(ids))
+        result = await self._session.execute(statement)
+        # Grouped by the raw key first: hashing text is far cheaper than hashing uuid.UUID.
+        by_key: dict[Any, dict[str, PaperBalance]] = {}
         decode = RawDecoder()
-        for account_key, asset, free, locked in rows:
+        async for rows in chunks(result):
+            for account_key, asset, free, locked in rows:
+                balance = PaperBalance(asset, decode.decimal(free), decode.decimal(locked))
+                by_key.setdefault(account_key, {})[asset] = balance
+        wanted = set(ids)
+        for account_key, balances in by_key.items():
             account_id = decode.uuid(account_key)
             if account_id in wanted:
-                balance = PaperBalance(asset, decode.decimal(free), decode.decimal(locked))
-                found.setdefault(account_id, {})[asset] = balance
+                found[account_id] = balances
         return found
 
     async def save_balance(self, account_id: uuid.UUID, balance: PaperBalance) -> None:
@@ -210,7 +214,9 @@ class SqlPaperLedger:
         return (await self._with_trades([row]))[0] if row else None
 
     async def list_open_orders(self, account_id: uuid.UUID, symbol: str | None = None) -> list[PaperOrder]:
-        statement = select(_ORDERS).where(_ORDERS.c.account_id == account_id, _ORDERS.c.state.in_(_OPEN_STATES))
+        statement = select(_ORDERS).where(
+            _ORDERS.c.account_id == account_id, _ORDERS.c.state.in_(_OPEN_STATES)
+        )
         if symbol is not None:
             statement = statement.where(_ORDERS.c.symbol == symbol)
         rows = (await self._session.execute(statement.order_by(_ORDERS.c.created_at))).all()

@@ -38,6 +38,13 @@ def _user_from_row(row: UserRow) -> User:
     )
 
 
+# Enum members by value: a dictionary lookup costs a fraction of an Enum call, and bulk reads make 40,000.
+_RISK_PROFILES = {member.value: member for member in RiskProfile}
+_USER_STATUSES = {member.value: member for member in UserStatus}
+_EXCHANGES = {member.value: member for member in Exchange}
+_KEY_STATUSES = {member.value: member for member in KeyStatus}
+
+
 def user_from_raw(row: Any, decode: RawDecoder) -> User:
     """A User from a row read with ``storage.raw.raw`` columns (bulk reads)."""
     return User(
@@ -45,8 +52,8 @@ def user_from_raw(row: Any, decode: RawDecoder) -> User:
         telegram_id=row.telegram_id,
         username=row.username,
         language=row.language,
-        risk_profile=RiskProfile(row.risk_profile),
-        status=UserStatus(row.status),
+        risk_profile=_RISK_PROFILES[row.risk_profile],
+        status=_USER_STATUSES[row.status],
         created_at=utc(row.created_at),  # type: ignore[arg-type]
         updated_at=utc(row.updated_at),  # type: ignore[arg-type]
         email=row.email,
@@ -158,14 +165,14 @@ def account_from_raw(row: Any, decode: RawDecoder) -> Account:
     return Account(
         id=decode.uuid(row.id),
         user_id=decode.uuid(row.user_id),
-        exchange=Exchange(row.exchange),
+        exchange=_EXCHANGES[row.exchange],
         name=row.name,
         is_testnet=flag(row.is_testnet),
         is_active=flag(row.is_active),
         is_default=flag(row.is_default),
         created_at=utc(row.created_at),  # type: ignore[arg-type]
         updated_at=utc(row.updated_at),  # type: ignore[arg-type]
-        key_status=KeyStatus(row.key_status),
+        key_status=_KEY_STATUSES[row.key_status],
         key_problem=row.key_problem,
         key_checked_at=utc(row.key_checked_at),
         key_hint=row.key_hint,
