@@ -52,6 +52,7 @@ from bot.middlewares.inflight import InFlightTracker
 from bot.middlewares.requests import ReplyRetryMiddleware
 from bot.middlewares.throttle import RateLimiter, RateLimits
 from bot.notifier import Notifier
+from bot.routing import awaitable_filter
 from bot.services import Services
 from bot.settings import Settings
 from bot.twap_notices import TwapNotices
@@ -139,7 +140,9 @@ def build_services(
     clock = clock or SystemClock()
     vault = vault or build_vault(settings)
     database = database or Database(
-        settings.database.database_url, busy_timeout_ms=settings.database.db_busy_timeout_ms
+        settings.database.database_url,
+        busy_timeout_ms=settings.database.db_busy_timeout_ms,
+        sqlite_driver=settings.database.database_sqlite_driver,
     )
     uow = SqlUnitOfWorkFactory(database)
     bus = EventBus()
@@ -375,8 +378,8 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
     # reads the conversation state.
     dispatcher.message.outer_middleware(LeaveConversationOnCommand())
     # PATRIOT serves one trader per chat: group and channel updates are ignored.
-    dispatcher.message.filter(F.chat.type == ChatType.PRIVATE)
-    dispatcher.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    dispatcher.message.filter(awaitable_filter(F.chat.type == ChatType.PRIVATE))
+    dispatcher.callback_query.filter(awaitable_filter(F.message.chat.type == ChatType.PRIVATE))
     # Inner, before the access gate: it needs the chosen handler's rate_limit flag
     # and the loader's is_admin, and a flood must be cut off before any work.
     limiter = build_rate_limiter(services)

@@ -89,6 +89,10 @@ def _fill_user_row(row: UserRow, user: User) -> None:
     row.max_slippage = user.max_slippage
 
 
+_USERS = UserRow.__table__
+_SELECT_BY_TELEGRAM_ID = select(_USERS).where(_USERS.c.telegram_id == bindparam("telegram_id"))
+
+
 class SqlUserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -98,8 +102,9 @@ class SqlUserRepository:
         return _user_from_row(row) if row else None
 
     async def get_by_telegram_id(self, telegram_id: int) -> User | None:
-        row = await self._session.scalar(select(UserRow).where(UserRow.telegram_id == telegram_id))
-        return _user_from_row(row) if row else None
+        # Core row, prebuilt statement: every update loads its user with this.
+        row = (await self._session.execute(_SELECT_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).first()
+        return _user_from_row(row) if row else None  # type: ignore[arg-type]
 
     async def get_by_username(self, username: str) -> User | None:
         row = await self._session.scalar(select(UserRow).where(UserRow.username_lower == username.lower()))
