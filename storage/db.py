@@ -6,8 +6,9 @@ for an in-process lock first: writers queue in Python instead of failing with
 SQLITE_BUSY on lock upgrade. Read-only sessions use a second engine whose
 connections are ``query_only`` and never wait for writers (WAL mode).
 
-SQLite runs through ``storage.sqlite_inline`` (statements on the loop's thread)
-unless ``sqlite_driver="aiosqlite"`` asks for aiosqlite's worker thread; the
+SQLite runs through aiosqlite (each statement in its worker thread) unless
+``sqlite_driver="inline"`` (DATABASE_SQLITE_DRIVER) asks for
+``storage.sqlite_inline``, which runs statements on the loop's thread; the
 benchmarks compare the two.
 """
 
@@ -34,7 +35,7 @@ class Database:
         *,
         busy_timeout_ms: int = 5000,
         echo: bool = False,
-        sqlite_driver: str = "inline",
+        sqlite_driver: str = "aiosqlite",
     ) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
@@ -42,11 +43,9 @@ class Database:
         database = self.url.database or ""
         self.is_memory = self.is_sqlite and database in ("", ":memory:")
         if sqlite_driver not in ("inline", "aiosqlite"):
-            raise ValueError(f"sqlite_driver must be 'inline' or 'aiosqlite', got {sqlite_driver!r}")
+            raise ValueError(f"sqlite_driver must be 'aiosqlite' or 'inline', got {sqlite_driver!r}")
         self.is_inline = self.is_sqlite and sqlite_driver == "inline"
-        self.checkpointer = (
-            WalCheckpointer(database) if self.is_inline and not self.is_memory else None
-        )
+        self.checkpointer = WalCheckpointer(database) if self.is_inline and not self.is_memory else None
 
         self.write_engine = self._create_engine(echo=echo, read_only=False)
         if self.is_sqlite and not self.is_memory:

@@ -21,7 +21,9 @@ from storage.uow import SqlUnitOfWorkFactory
 
 @pytest.fixture
 async def database(tmp_path: Path) -> Database:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}", busy_timeout_ms=2000)
+    db = Database(
+        f"sqlite+aiosqlite:///{tmp_path / 'inline.db'}", busy_timeout_ms=2000, sqlite_driver="inline"
+    )
     await upgrade_to_head(db)
     yield db
     await db.dispose()
@@ -78,7 +80,9 @@ async def test_writer_waits_for_another_process_without_blocking_the_loop(databa
 
 
 async def test_writer_gives_up_after_the_busy_timeout(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'locked.db'}", busy_timeout_ms=100)
+    db = Database(
+        f"sqlite+aiosqlite:///{tmp_path / 'locked.db'}", busy_timeout_ms=100, sqlite_driver="inline"
+    )
     await upgrade_to_head(db)
     other = sqlite3.connect(str(db.url.database), isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
@@ -92,13 +96,30 @@ async def test_writer_gives_up_after_the_busy_timeout(tmp_path: Path) -> None:
         await db.dispose()
 
 
+async def test_inline_writer_leaves_waiting_to_begin_immediate(database: Database) -> None:
+    # SQLite's busy handler would sleep on the loop's thread, so only the reader uses it.
+    for engine, busy_timeout in ((database.write_engine, 0), (database.read_engine, 2000)):
+        async with engine.connect() as connection:
+            assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+            assert (await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar() == 0
+            assert (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar() == busy_timeout
+
+
+def test_aiosqlite_is_the_default_driver(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'default.db'}")
+
+    assert db.is_inline is False
+    assert db.checkpointer is None
+    assert db.write_engine.dialect.driver == "aiosqlite"
+
+
 def test_unknown_driver_is_rejected() -> None:
     with pytest.raises(ValueError, match="sqlite_driver"):
         Database("sqlite+aiosqlite:///x.db", sqlite_driver="pysqlite")
 
 
 async def test_checkpoint_copies_the_wal_into_the_database_file(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}")
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'wal.db'}", sqlite_driver="inline")
     await upgrade_to_head(db)
     assert db.checkpointer is not None
     uow = SqlUnitOfWorkFactory(db)
