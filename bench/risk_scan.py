@@ -1,9 +1,9 @@
 """Time the risk scan over many users with five PAPER positions each (default 10,000 users).
 
-    .venv/bin/python bench/risk_scan.py [--users N] [--runs N]
+    .venv/bin/python bench/risk_scan.py [--users N] [--runs N] [--drivers aiosqlite,inline]
 
-Builds a fresh SQLite database in a temporary directory, fills it in bulk,
-then times whole scans (every read, the valuation, VaR, and the writes), with
+For each SQLite driver, builds a fresh SQLite database in a temporary
+directory, fills it in bulk, then times whole scans (every read, the valuation, VaR, and the writes), with
 the CPU time of each and the longest time the event loop went without a turn
 during a scan (a task that wakes every 10 ms measures it).
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import sys
 import tempfile
@@ -29,12 +30,14 @@ from bench.report import add_write_argument, command_line, context, verdict, wri
 from bot.app import build_services, close_services, start_services
 from bot.services import Services
 from engine.common.clock import ManualClock
+from storage.db import Database
 from storage.models import AccountRow, PaperBalanceRow, UserRow
 from tests.conftest import make_settings
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 TARGET_SECONDS = 2.0
 TICK_SECONDS = 0.01
+DRIVERS = ("aiosqlite", "inline")
 # Quantities that make the five positions roughly 5-8 % of equity each at the replay's first prices.
 HOLDINGS = {"BTC": "0.012", "ETH": "0.16", "SOL": "3.5", "XRP": "600", "ADA": "500", "USDT": "6000"}
 
@@ -107,11 +110,13 @@ class LoopWatch:
         self._task.cancel()
 
 
-async def measure(users: int, runs: int) -> tuple[list[tuple[float, float, float]], int]:
+async def measure(driver: str, users: int, runs: int) -> tuple[list[tuple[float, float, float]], int]:
     """Return (wall s, CPU s, longest loop gap s) per scan, and the alerts the first scan raised."""
     workdir = Path(tempfile.mkdtemp(prefix="patriot-bench-"))
     clock = ManualClock(START)
-    services = build_services(make_settings(workdir), clock=clock)
+    settings = make_settings(workdir)
+    database = Database(settings.database.database_url, sqlite_driver=driver)
+    services = build_services(settings, clock=clock, database=database)
     await start_services(services)
     await fill(services, users)
 
@@ -127,22 +132,45 @@ async def measure(users: int, runs: int) -> tuple[list[tuple[float, float, float
             alerts = len(summary.changes)
         clock.advance(60)
     await close_services(services)
+    shutil.rmtree(workdir, ignore_errors=True)
     return scans, alerts
 
 
-def report(users: int, scans: list[tuple[float, float, float]], alerts: int, command: str) -> str:
+Scans = list[tuple[float, float, float]]  # per scan: wall s, CPU s, longest event-loop gap s
+
+
+def driver_rows(driver: str, users: int, scans: Scans, alerts: int) -> list[str]:
     first, later = scans[0], scans[1:] or scans
-    median = statistics.median(wall for wall, _cpu, _gap in later)
-    median_cpu = statistics.median(cpu for _wall, cpu, _gap in later)
-    longest_gap = max(gap for _wall, _cpu, gap in scans)
-    rows = [
-        f"| first (creates {users:,} equity marks, {alerts:,} alerts queued) | {first[0]:.2f} | "
+    walls, cpus, gaps = [s[0] for s in later], [s[1] for s in later], [s[2] for s in later]
+    return [
+        f"| {driver} | first (creates {users:,} equity marks, {alerts:,} alerts queued) | {first[0]:.2f} | "
         f"{first[1]:.2f} | {first[2] * 1000:.0f} |",
-        f"| later scans, median of {len(later)} | {median:.2f} | {median_cpu:.2f} | "
-        f"{max(gap for _wall, _cpu, gap in later) * 1000:.0f} |",
-        f"| later scans, slowest | {max(wall for wall, _cpu, _gap in later):.2f} | "
-        f"{max(cpu for _wall, cpu, _gap in later):.2f} | |",
+        f"| {driver} | later scans, median of {len(later)} | {statistics.median(walls):.2f} | "
+        f"{statistics.median(cpus):.2f} | {max(gaps) * 1000:.0f} |",
+        f"| {driver} | later scans, slowest | {max(walls):.2f} | {max(cpus):.2f} | |",
     ]
+
+
+def later_median(scans: Scans) -> float:
+    return statistics.median(wall for wall, _cpu, _gap in (scans[1:] or scans))
+
+
+def report(users: int, by_driver: dict[str, tuple[Scans, int]], command: str) -> str:
+    rows = [
+        row
+        for driver, (scans, alerts) in by_driver.items()
+        for row in driver_rows(driver, users, scans, alerts)
+    ]
+    verdicts = [
+        f"{driver} {verdict(later_median(scans) <= TARGET_SECONDS)}"
+        for driver, (scans, _alerts) in by_driver.items()
+    ]
+    longest_gap = max(gap for scans, _alerts in by_driver.values() for _wall, _cpu, gap in scans)
+    ratio = ""
+    if len(by_driver) == 2:
+        (first, (first_scans, _)), (second, (second_scans, _)) = by_driver.items()
+        quotient = later_median(first_scans) / later_median(second_scans)
+        ratio = f" Ratio {first} / {second} (later scans, median): {quotient:.2f}×."
     return "\n".join(
         [
             "## Risk scan",
@@ -154,11 +182,11 @@ def report(users: int, scans: list[tuple[float, float, float]], alerts: int, com
             "",
             context(command),
             "",
-            "| scan | wall s | CPU s | longest event-loop gap ms |",
-            "|---|---|---|---|",
+            "| SQLite driver | scan | wall s | CPU s | longest event-loop gap ms |",
+            "|---|---|---|---|---|",
             *rows,
             "",
-            f"Target ≤ {TARGET_SECONDS:.0f} s for a later scan: {verdict(median <= TARGET_SECONDS)}. "
+            f"Target ≤ {TARGET_SECONDS:.0f} s for a later scan: {', '.join(verdicts)}.{ratio} "
             f"The event loop got a turn at least every {longest_gap * 1000:.0f} ms during the scans.",
             "",
         ]
@@ -169,12 +197,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=4, help="scans; the first creates the marks")
+    parser.add_argument("--drivers", default=",".join(DRIVERS), help="SQLite drivers to compare, in order")
     add_write_argument(parser)
     arguments = parser.parse_args(argv)
 
-    scans, alerts = asyncio.run(measure(arguments.users, max(1, arguments.runs)))
+    drivers = [name.strip() for name in arguments.drivers.split(",") if name.strip()]
+    by_driver = {
+        driver: asyncio.run(measure(driver, arguments.users, max(1, arguments.runs))) for driver in drivers
+    }
     command = command_line("risk_scan.py", argv if argv is not None else sys.argv[1:])
-    write_section("risk-scan", report(arguments.users, scans, alerts, command), write=not arguments.no_write)
+    write_section("risk-scan", report(arguments.users, by_driver, command), write=not arguments.no_write)
     return 0
 
 
