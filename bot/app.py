@@ -16,6 +16,7 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
 from bot import filters, risk_errors  # noqa: F401  (risk_errors registers the explanations of risk codes)
+from bot.bracket_notices import BracketNotices
 from bot.broadcast import Broadcaster
 from bot.commands import menu_labels
 from bot.delivery import TelegramSender
@@ -29,6 +30,8 @@ from bot.handlers.user import (
     accounts,
     alerts,
     analytics,
+    bracket_form,
+    brackets,
     link,
     order_form,
     orders,
@@ -68,6 +71,9 @@ from engine.analytics.performance_service import PerformanceService
 from engine.analytics.rebalance_service import RebalanceService
 from engine.analytics.risk_service import RiskService, market_clock
 from engine.analytics.scenarios import ScenarioService
+from engine.brackets.keeper import BracketKeeper
+from engine.brackets.models import ExitMode
+from engine.brackets.service import BracketService
 from engine.common.clock import Clock, SystemClock
 from engine.common.secrets import Secret
 from engine.events import EventBus
@@ -194,6 +200,8 @@ def build_services(
     notifier.subscribe(bus)
     texts = RiskTexts(i18n)
     risk_settings = RiskSettingsService(uow, clock)
+    keeper = BracketKeeper(uow, gateways, orders, bus, clock)
+    keeper.subscribe()
     return Services(
         settings=settings,
         clock=clock,
@@ -225,6 +233,14 @@ def build_services(
         accounts=AccountService(uow, clock, gateways),
         account_links=LinkService(uow, vault, checker, clock),
         key_monitor=key_monitor,
+        brackets=BracketService(
+            uow,
+            orders,
+            gateways,
+            keeper,
+            clock,
+            paper_exits=ExitMode(settings.brackets.paper_bracket_exits.upper()),
+        ),
         admin_ids=frozenset(settings.telegram.admin_ids),
     )
 
@@ -361,6 +377,7 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
     dispatcher = Dispatcher(storage=storage or build_fsm_storage(services.settings))
     KeyAlerts(services, services.notifier).subscribe(services.bus)
     TwapNotices(services, services.notifier).subscribe()
+    BracketNotices(services, services.notifier).subscribe()
     dispatcher["services"] = services
     dispatcher["notifier"] = services.notifier
     tracker = InFlightTracker()
@@ -411,6 +428,8 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
         orders.router,
         cancel_orders.router,
         twap.router,
+        brackets.router,
+        bracket_form.router,
         portfolio.router,
         analytics.router,
         accounts.router,

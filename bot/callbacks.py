@@ -85,6 +85,8 @@ class AlertAction(CallbackData, prefix="al"):
 class RiskLimitAction(CallbackData, prefix="rl"):
     action: str  # edit, reset
     limit: str = ""  # a LimitName value for edit
+
+
 class OrderAction(CallbackData, prefix="oa"):
     action: str  # d details, m modify menu, c cancel, mp / mq / ms modify price / quantity / stop price
     order: str  # hex UUID
@@ -124,3 +126,18 @@ class TwapStart(CallbackData, prefix="ts"):
 
 class TwapCancel(CallbackData, prefix="tc"):
     twap: str  # hex UUID
+
+
+class BracketDraftAction(CallbackData, prefix="bd"):
+    action: str  # ok, no
+    draft: str  # hex UUID of the bracket's draft
+
+
+class BracketAction(CallbackData, prefix="bk"):
+    action: str  # d details, c ask to close, cy close
+    bracket: str  # hex UUID
+
+
+class BracketFormChoice(CallbackData, prefix="bf"):
+    step: str  # account, symbol, side, entry, split, breakeven, exits
+    value: str

@@ -52,6 +52,8 @@ class Notifier:
             order = await uow.orders.get(event.payload["order_id"])
         if user is None or order is None or not user.is_active:
             return
+        if order.bracket_id is not None:
+            return  # bot.bracket_notices tells the bracket's steps instead of each leg's
         with localized(self._i18n, user.language):
             text = order_result(order, user.language)
         await self.send(user.telegram_id, text, category=Category.ORDER, user_id=user.id)

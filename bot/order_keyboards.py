@@ -9,6 +9,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import (
+    BracketAction,
     CancelAll,
     DraftAction,
     OrderAction,
@@ -133,9 +134,12 @@ def orders_keyboard(
     rows = []
     for order in orders:
         row = [button(f"🔎 {order.short_id}", OrderAction(action="d", order=order.id.hex))]
-        if order.status in MODIFIABLE and order.type is not OrderType.MARKET:
+        if order.bracket_id is not None:
+            # A bracket's legs change only with the bracket; its entry may still be cancelled.
+            row.append(button("🎯", BracketAction(action="d", bracket=order.bracket_id.hex)))
+        elif order.status in MODIFIABLE and order.type is not OrderType.MARKET:
             row.append(button("✏️", OrderAction(action="m", order=order.id.hex)))
-        if order.status in CANCELLABLE:
+        if order.status in CANCELLABLE and order.bracket_leg in (None, "entry"):
             row.append(button("✖", OrderAction(action="c", order=order.id.hex)))
         rows.append(row)
     navigation = pager(page, pages, lambda target: page_data(where, target, account_hex))
@@ -148,11 +152,13 @@ def orders_keyboard(
 
 
 def order_keyboard(order: Order) -> InlineKeyboardMarkup:
-    """Modify and Cancel under an order's details, shown while the order allows them."""
+    """Modify and Cancel under an order's details while the order allows them; a leg links to its bracket."""
     row = []
-    if order.status in MODIFIABLE and order.type is not OrderType.MARKET:
+    if order.bracket_id is not None:
+        row.append(button(_("🎯 Bracket"), BracketAction(action="d", bracket=order.bracket_id.hex)))
+    elif order.status in MODIFIABLE and order.type is not OrderType.MARKET:
         row.append(button(_("✏️ Modify"), OrderAction(action="m", order=order.id.hex)))
-    if order.status in CANCELLABLE:
+    if order.status in CANCELLABLE and order.bracket_leg in (None, "entry"):
         row.append(button(_("✖ Cancel order"), OrderAction(action="c", order=order.id.hex)))
     return InlineKeyboardMarkup(inline_keyboard=[row] if row else [])
 

@@ -35,7 +35,11 @@ from engine.errors import VaultError
 
 logger = logging.getLogger(__name__)
 
-SHUTDOWN_GRACE_SECONDS = 8.0
+# The two waits at shutdown add up to 8 s, inside the 10 s a stop may take (and
+# well inside systemd's TimeoutStopSec=20): updates in progress first, then the
+# outbox's sends in flight.
+SHUTDOWN_GRACE_SECONDS = 5.0
+DELIVERY_STOP_SECONDS = 3.0
 EXIT_CONFIG = 2
 WEBHOOK_PATH = "/telegram/webhook"
 
@@ -90,11 +94,11 @@ async def run(settings: Settings) -> int:
 
 async def _stop_delivery(task: asyncio.Task[None]) -> None:
     try:
-        await asyncio.wait_for(task, SHUTDOWN_GRACE_SECONDS)
+        await asyncio.wait_for(task, DELIVERY_STOP_SECONDS)
     except TimeoutError:
         logger.warning(
             "Outbox delivery did not stop within %.0f s; its sends in flight go again after the next start",
-            SHUTDOWN_GRACE_SECONDS,
+            DELIVERY_STOP_SECONDS,
         )
     except Exception:
         logger.exception("Outbox delivery failed")

@@ -79,11 +79,40 @@ def add_order_jobs(scheduler: AsyncIOScheduler, services: Services) -> None:
         seconds=settings.orders.sync_interval_seconds,
         id="order_sync",
     )
-    # Start-up reconciliation: every PENDING or open order is looked up once at once.
-    scheduler.add_job(services.order_sync.run, kwargs={"force": True}, id="order_reconcile_at_start")
+    # Start-up reconciliation: every PENDING or open order is looked up once at once, then
+    # every bracket is brought in line with what its legs did while the bot was down.
+    scheduler.add_job(reconcile_at_start, args=[services], id="order_reconcile_at_start")
     scheduler.add_job(
         services.twaps.run_due,
         "interval",
         seconds=settings.orders.twap_check_seconds,
         id="twap_slices",
+    )
+    add_bracket_jobs(scheduler, services)
+
+
+def add_bracket_jobs(scheduler: AsyncIOScheduler, services: Services) -> None:
+    """A pass over every active bracket on an interval: watched exits and self-healing."""
+    scheduler.add_job(
+        services.brackets.keeper.watch,
+        "interval",
+        seconds=services.settings.brackets.bracket_watch_interval_seconds,
+        id="bracket_watch",
+    )
+
+
+async def reconcile_at_start(services: Services) -> None:
+    """Look up every PENDING or open order, record PAPER's fills, then run a pass over every bracket.
+
+    In this order, so no bracket pass acts on legs whose fills happened while
+    the bot was down but are not recorded yet.
+    """
+    changed = await services.order_sync.run(force=True)
+    matched = await services.order_sync.match_paper()
+    brackets = await services.brackets.keeper.watch()
+    logger.info(
+        "Start-up reconciliation: %d orders changed, %d PAPER orders matched, %d active brackets checked",
+        changed,
+        matched,
+        brackets,
     )

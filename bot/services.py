@@ -14,6 +14,7 @@ from engine.accounts.monitor import KeyMonitor
 from engine.accounts.service import AccountService
 from engine.admin.service import AdminService
 from engine.analytics.bundle import AnalyticsServices
+from engine.brackets.service import BracketService
 from engine.common.clock import Clock
 from engine.events import EventBus
 from engine.exchanges.ccxt.client import CcxtClientFactory
@@ -65,4 +66,5 @@ class Services:
     accounts: AccountService
     account_links: LinkService
     key_monitor: KeyMonitor
+    brackets: BracketService
     admin_ids: frozenset[int] = field(default_factory=frozenset)

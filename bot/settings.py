@@ -144,6 +144,17 @@ class OrderSettings(BaseSettings):
     twap_check_seconds: float = Field(default=5.0, ge=1, le=600)
 
 
+class BracketSettings(BaseSettings):
+    """Bracket orders: PAPER's kind of exits, and how often the bot checks every bracket."""
+
+    model_config = _config()
+
+    # native: OCO pairs rest on PAPER and protect while the bot is down; synthetic: the bot watches prices.
+    paper_bracket_exits: Literal["native", "synthetic"] = "native"
+    # Seconds between two passes over every active bracket (watched exits and self-healing).
+    bracket_watch_interval_seconds: float = Field(default=2.0, ge=0.5, le=300)
+
+
 class TradingSettings(BaseSettings):
     model_config = _config()
 
@@ -288,6 +299,7 @@ class Settings:
         default_factory=lambda: PaperMatchingSettings(_env_file=None)
     )
     orders: OrderSettings = field(default_factory=lambda: OrderSettings(_env_file=None))
+    brackets: BracketSettings = field(default_factory=lambda: BracketSettings(_env_file=None))
 
 
 class SettingsError(Exception):
@@ -311,6 +323,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         "rate_limit": (RateLimitSettings, "RATE_LIMIT_"),
         "paper_matching": (PaperMatchingSettings, "PAPER_"),
         "orders": (OrderSettings, "ORDER_"),
+        "brackets": (BracketSettings, ""),
     }
     values: dict[str, BaseSettings] = {}
     problems: list[str] = []

@@ -8,6 +8,7 @@ from typing import Protocol, Self
 from engine.accounts.ports import AccountRepository, CredentialRepository
 from engine.admin.ports import AuditRepository
 from engine.analytics.ports import AnalyticsRepository
+from engine.brackets.ports import BracketRepository
 from engine.exchanges.paper.ledger import PaperLedger
 from engine.notifications.ports import OutboxRepository
 from engine.orders.ports import OrderDraftRepository, OrderRepository, TwapRepository
@@ -35,6 +36,7 @@ class UnitOfWork(Protocol):
     risk: RiskRepository
     outbox: OutboxRepository
     twaps: TwapRepository
+    brackets: BracketRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -9,6 +9,7 @@ from typing import Self
 
 from storage.db import Database
 from storage.repositories.analytics import SqlAnalyticsRepository
+from storage.repositories.brackets import SqlBracketRepository
 from storage.repositories.credentials import SqlCredentialRepository
 from storage.repositories.drafts import SqlOrderDraftRepository
 from storage.repositories.orders import SqlOrderRepository
@@ -98,6 +99,10 @@ class SqlUnitOfWork:
     @cached_property
     def twaps(self) -> SqlTwapRepository:
         return SqlTwapRepository(self.session)
+
+    @cached_property
+    def brackets(self) -> SqlBracketRepository:
+        return SqlBracketRepository(self.session)
 
     async def __aexit__(
         self,

@@ -22,6 +22,9 @@ def positions_text(positions: list[Position], user: User, filtered: bool) -> str
 
 def _position_lines(position: Position, locale: str) -> list[str]:
     base, _sep, quote = position.symbol.partition("/")
+    # ccxt names a contract BASE/QUOTE:SETTLE, and the margin is held in the settlement asset.
+    quote, _sep, settle = quote.partition(":")
+    margin_asset = settle or quote
     side = _("LONG") if position.side is PositionSide.LONG else _("SHORT")
     kind = _("derivative") if position.is_derivative else _("spot")
     size = amount(position.size, base, locale)
@@ -51,7 +54,9 @@ def _position_lines(position: Position, locale: str) -> list[str]:
                 leverage=f"{number(position.leverage, locale)}×"
                 if position.leverage is not None
                 else unknown,
-                margin=amount(position.margin, quote, locale) if position.margin is not None else unknown,
+                margin=amount(position.margin, margin_asset, locale)
+                if position.margin is not None
+                else unknown,
                 liquidation=number(position.liquidation_price, locale)
                 if position.liquidation_price is not None
                 else unknown,

@@ -57,7 +57,9 @@ def insights(inputs: InsightInputs) -> list[Insight]:
         if weight > CONCENTRATION_LIMIT
     ]
     if inputs.var95 is not None and inputs.var_limit is not None:
-        code = InsightCode.VAR_OVER_LIMIT if inputs.var95 > inputs.var_limit else InsightCode.VAR_WITHIN_LIMIT
+        # The float's shortest repr, so a VaR printed as the limit is not over it.
+        over = Decimal(repr(inputs.var95)) > inputs.var_limit
+        code = InsightCode.VAR_OVER_LIMIT if over else InsightCode.VAR_WITHIN_LIMIT
         found.append(Insight(code, {"var": inputs.var95, "limit": inputs.var_limit}))
     if inputs.win_rate is not None and inputs.trades >= MIN_TRADES and inputs.win_rate < WIN_RATE_FLOOR:
         found.append(

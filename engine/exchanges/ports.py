@@ -42,6 +42,16 @@ class ExchangeGateway(Protocol):
 
     async def create_order(self, request: OrderRequest) -> ExchangeOrder: ...
 
+    async def create_oco(
+        self, limit: OrderRequest, stop: OrderRequest
+    ) -> tuple[ExchangeOrder, ExchangeOrder]:
+        """Place a limit and a stop-market that share one quantity: when one fills, the other is cancelled.
+
+        Only where ``capabilities.oco`` is true; returns the limit leg's and the
+        stop leg's reports. Never retried by the gateway, like ``create_order``.
+        """
+        ...
+
     async def fetch_order(
         self,
         symbol: str,

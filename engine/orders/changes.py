@@ -128,6 +128,7 @@ class OrderChanges:
         """
         _require_trading(user)
         order = await self.get(user, order_id)
+        _require_not_exit(order)
         if order.status not in CANCELLABLE or order.exchange_order_id is None:
             raise ValidationError("ORDER_NOT_CANCELLABLE", order=order.short_id, status=order.status)
         gateway = await self._gateway(user, order)
@@ -295,9 +296,18 @@ def _require_trading(user: User) -> None:
         raise PermissionDeniedError("trade")
 
 
+def _require_not_exit(order: Order) -> None:
+    """A bracket's exits follow its position; only closing the bracket removes them."""
+    if order.bracket_id is not None and order.bracket_leg != "entry":
+        raise ValidationError("BRACKET_LEG", order=order.short_id, bracket=order.bracket_id.hex[:8])
+
+
 def _require_modifiable(
     order: Order, quantity: Decimal | None, price: Decimal | None, stop_price: Decimal | None
 ) -> None:
+    if order.bracket_id is not None:
+        # Changing a leg would leave the bracket's other legs out of step with it.
+        raise ValidationError("BRACKET_LEG", order=order.short_id, bracket=order.bracket_id.hex[:8])
     if order.status not in MODIFIABLE or order.type is OrderType.MARKET or order.exchange_order_id is None:
         raise ValidationError("ORDER_NOT_MODIFIABLE", order=order.short_id, status=order.status)
     if price is not None and not order.type.needs_price:

@@ -84,15 +84,22 @@ class DraftBook:
             logger.info("Expired %d unconfirmed order drafts", count)
         return count
 
-    async def consume(self, user: User, draft_id: uuid.UUID) -> tuple[OrderDraft, Account]:
+    async def consume(
+        self, user: User, draft_id: uuid.UUID, *, bracket: bool = False
+    ) -> tuple[OrderDraft, Account]:
         """Close the draft as CONFIRMED (once) and return it with its account.
 
         Raises ValidationError DRAFT_EXPIRED or DRAFT_CLOSED when the draft can
         no longer be sent; a second Confirm therefore never sends a second order.
+        ``bracket`` says which kind of draft the caller confirms; a draft of the
+        other kind is "not found", so a forged button cannot send a bracket's
+        entry as a plain order.
         """
         _require_trading(user)
         async with self._uow() as uow:
             draft = await self._open(uow, user, draft_id)
+            if (draft.bracket is not None) != bracket:
+                raise NotFoundError("draft")
             if draft.is_expired(self._clock.now()):
                 draft.close(DraftStatus.EXPIRED)
                 await uow.drafts.update(draft)

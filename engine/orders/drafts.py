@@ -11,9 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from engine.errors import IllegalTransitionError
 from engine.orders.models import OrderRequest
+
+if TYPE_CHECKING:
+    from engine.brackets.plan import BracketPlan
 
 
 class DraftStatus(StrEnum):
@@ -57,6 +61,8 @@ class OrderDraft:
     adjustments: tuple[Adjustment, ...] = ()
     # Set when Confirm changes an existing order instead of placing a new one.
     modifies_order_id: uuid.UUID | None = None
+    # Set when the draft is a bracket: ``request`` is its entry, and Confirm starts the bracket.
+    bracket: BracketPlan | None = None
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at

@@ -91,6 +91,16 @@ class OrderRequest:
     client_order_id: str | None = None
 
 
+@dataclass(frozen=True)
+class BracketLink:
+    """What ties an order to its bracket when it is placed."""
+
+    bracket_id: uuid.UUID
+    leg: str  # the leg's role as stored in ``Order.bracket_leg``
+    protective: bool = False  # an exit: placed even after the user's trading is paused
+    stop_loss: Decimal | None = None  # the entry's planned stop, for the loss-at-stop check figure
+
+
 @dataclass
 class Fill:
     """One execution of (part of) an order."""
@@ -142,6 +152,8 @@ class Order:
     fee_asset: str | None = None
     reject_reason: str | None = None
     bracket_id: uuid.UUID | None = None
+    # The order's role in its bracket: ``entry``, ``target:1``, ``stop:1`` ... (engine.brackets.models.Leg).
+    bracket_leg: str | None = None
     fills: list[Fill] = field(default_factory=list)
     # Set from the exchange's report: the order lives in the exchange's separate
     # book of trigger orders and needs the flag to be fetched or cancelled.

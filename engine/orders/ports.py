@@ -71,6 +71,10 @@ class OrderRepository(Protocol):
 
     async def list_for_twap(self, twap_id: uuid.UUID) -> list[Order]: ...
 
+    async def list_for_bracket(self, bracket_id: uuid.UUID) -> list[Order]:
+        """Return the bracket's legs, oldest first."""
+        ...
+
     async def count_created_since(self, since: datetime) -> int: ...
 
     async def add_to_holding(self, account_id: uuid.UUID, asset: str, delta: Decimal) -> Decimal:

@@ -42,6 +42,9 @@ def apply_report(order: Order, report: ExchangeOrder) -> tuple[OrderStatus, list
 
     order.exchange_order_id = report.exchange_order_id
     order.is_trigger = report.is_trigger
+    if ZERO < report.quantity != order.quantity and report.quantity >= report.filled_quantity:
+        # The exchange changed the order's size (PAPER's OCO stop follows its limit leg's rest).
+        order.quantity = report.quantity
     order.filled_quantity = report.filled_quantity
     order.average_price = report.average_price
     order.fee = report.fee

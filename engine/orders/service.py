@@ -23,11 +23,13 @@ from decimal import Decimal
 
 from engine.accounts.models import Account
 from engine.common.clock import Clock
+from engine.common.crash_points import crash_point
 from engine.common.ids import new_client_order_id
 from engine.errors import (
     NotFoundError,
     PermanentExchangeError,
     PermissionDeniedError,
+    RiskDenied,
     TemporaryExchangeError,
     ValidationError,
 )
@@ -41,7 +43,8 @@ from engine.orders.drafts import OrderDraft
 from engine.orders.estimate import estimate_order
 from engine.orders.impact import estimate_impact
 from engine.orders.lookup import fetch_known
-from engine.orders.models import Order, OrderRequest, OrderStatus, OrderType
+from engine.orders.models import BracketLink, Order, OrderRequest, OrderStatus, OrderType
+from engine.orders.pairs import OcoPlacement
 from engine.orders.previews import Assessment, OrderPreview
 from engine.orders.recording import (
     apply_report,
@@ -60,7 +63,7 @@ from engine.orders.validation import (
     validate_client_order_id,
     validate_flags,
 )
-from engine.risk.pretrade import PreTradeChecker, TradeContext
+from engine.risk.pretrade import PreTradeChecker, PreTradeReport, TradeContext
 from engine.uow import UnitOfWork, UnitOfWorkFactory
 from engine.users.models import Permission, User
 
@@ -97,6 +100,7 @@ class OrderService:
         self.drafts = DraftBook(uow_factory, clock, confirm_ttl)
         self.accounts = TradingAccounts(uow_factory, gateways)
         self.changes = OrderChanges(self, uow_factory, gateways, bus, clock)
+        self.pairs = OcoPlacement(self, uow_factory, gateways, clock)
 
     # ----- preview and confirmation -------------------------------------------------
 
@@ -162,8 +166,11 @@ class OrderService:
         return await self.drafts.expire_stale()
 
     async def confirm(self, user: User, draft_id: uuid.UUID) -> Order:
-        """Consume the draft and place its order, or apply the modification it carries."""
-        draft, account = await self.drafts.consume(user, draft_id)
+        """Consume the draft and place its order, or apply the modification it carries.
+
+        A bracket's draft is not an order's: it is confirmed by the bracket service.
+        """
+        draft, account = await self.drafts.consume(user, draft_id, bracket=False)
         if draft.modifies_order_id is not None:
             return await self.changes.apply_modification(user, account, draft)
         request = replace(draft.request, client_order_id=draft.client_order_id)
@@ -180,9 +187,17 @@ class OrderService:
         twap_id: uuid.UUID | None = None,
         replaces_order_id: uuid.UUID | None = None,
         shown_inline: bool = True,
+        bracket: BracketLink | None = None,
     ) -> Order:
-        """Run the whole order path for a request; a missing client_order_id is generated here."""
-        _require_trading(user)
+        """Run the whole order path for a request; a missing client_order_id is generated here.
+
+        ``bracket`` links the order to its bracket. A protective leg (an exit of
+        a bracket the user opened) skips the status check and the risk limits,
+        because the bracket passed them as a whole; the balance still has to cover it.
+        """
+        protective = bracket is not None and bracket.protective
+        if not protective:
+            _require_trading(user)
         if request.client_order_id is None:
             request = replace(request, client_order_id=new_client_order_id())
         gateway = await self._gateways.gateway_for(account)
@@ -190,21 +205,30 @@ class OrderService:
         validate_flags(request, gateway.capabilities)
         request, _ = fit_to_market(request, market)
 
-        assessment = await self.assess(user, account, gateway, market, request)
-        denial = assessment.report.first_denial
+        stop_loss = bracket.stop_loss if bracket is not None else None
+        assessment = await self.assess(user, account, gateway, market, request, stop_loss=stop_loss)
+        denial = blocking_denial(assessment.report, protective)
         if denial is not None:
             raise denial
 
         order = pending_order(user, account, request, self._clock, assessment.report)
         order.twap_id, order.replaces_order_id = twap_id, replaces_order_id
-        placed = isinstance(gateway, AtomicOrderGateway) and await self._place_atomically(
-            user, gateway, order, shown_inline=shown_inline
+        if bracket is not None:
+            order.bracket_id, order.bracket_leg = bracket.bracket_id, bracket.leg
+        # A bracket's legs keep the PENDING-first path: its restart recovery is built on that path's steps.
+        placed = (
+            bracket is None
+            and isinstance(gateway, AtomicOrderGateway)
+            and await self._place_atomically(user, gateway, order, shown_inline=shown_inline)
         )
         if placed:
             return order
-        # Live exchanges, and a client order id the simulator already has: stored PENDING, then sent.
+        # Live exchanges, bracket legs and a client order id the simulator already has:
+        # stored PENDING, then sent.
         await self._persist_pending(user, order)
         exchange_report = await self._submit(gateway, order, shown_inline=shown_inline)
+        if bracket is not None and bracket.leg == "entry":
+            crash_point("bracket_entry_sent")
         if exchange_report is not None:
             await self.record(order, exchange_report, shown_inline=shown_inline)
         return order
@@ -220,13 +244,15 @@ class OrderService:
         with_impact: bool = False,
         released: dict[str, Decimal] | None = None,
         check_trigger: bool = True,
+        stop_loss: Decimal | None = None,
     ) -> Assessment:
         """Validate against the market, estimate, and run the pre-trade checks.
 
         ``released`` adds balance the order would free first (a modified
         order's own hold) to the free balances the checks see.
         ``check_trigger`` refuses a stop that would fire at once; a change that
-        leaves the stop price as it is skips it.
+        leaves the stop price as it is skips it. ``stop_loss`` is the protective
+        stop of a bracket's entry, for the loss-at-stop figure.
         """
         ticker = await gateway.fetch_ticker(market.symbol)
         validate_against_market(request, market, ticker.last)
@@ -249,7 +275,7 @@ class OrderService:
             entry = balances.get(asset)
             if entry is not None:
                 balances[asset] = replace(entry, free=entry.free + amount, used=entry.used - amount)
-        context = TradeContext(user, account, market, request, estimate, balances)
+        context = TradeContext(user, account, market, request, estimate, balances, stop_loss)
         return Assessment(await self._checker.run(context), estimate, impact)
 
     async def _require_unused_client_id(self, user: User, client_order_id: str) -> None:
@@ -452,3 +478,17 @@ async def _require_client_id_free(uow: UnitOfWork, user: User, client_order_id: 
 def _require_trading(user: User) -> None:
     if not user.can(Permission.TRADE):
         raise PermissionDeniedError("trade")
+
+
+def blocking_denial(report: PreTradeReport, protective: bool) -> RiskDenied | None:
+    """The denial that stops the order: any, or for a protective leg only a lack of balance."""
+    if not protective:
+        return report.first_denial
+    return next(
+        (
+            result.denial
+            for result in report.results
+            if result.denial is not None and result.denial.code == "INSUFFICIENT_BALANCE"
+        ),
+        None,
+    )

@@ -80,7 +80,11 @@ class TwapService:
             draft = await uow.drafts.get_for_user(user.id, draft_id)
         if draft is None:
             raise NotFoundError("draft")
-        if draft.request.type is not OrderType.MARKET or draft.modifies_order_id is not None:
+        if (
+            draft.request.type is not OrderType.MARKET
+            or draft.modifies_order_id is not None
+            or draft.bracket is not None
+        ):
             raise ValidationError("TWAP_INVALID", type=draft.request.type)
 
         account = await self._orders.account(user, draft.account_id)

@@ -2,6 +2,7 @@
 
 from storage.models.account_keys import AccountKeyRow
 from storage.models.base import Base
+from storage.models.brackets import BracketRow
 from storage.models.orders import FillRow, HoldingRow, OrderDraftRow, OrderRow, TwapRow
 from storage.models.outbox import BroadcastRow, OutboxRow, UnreachableChatRow
 from storage.models.paper import PaperBalanceRow, PaperOrderRow, PaperTradeRow
@@ -29,6 +30,7 @@ __all__ = [
     "AlertStateRow",
     "AuditRow",
     "Base",
+    "BracketRow",
     "BroadcastRow",
     "EquityMarkRow",
     "EquitySnapshotRow",

@@ -43,6 +43,7 @@ class OrderRow(Base):
     fee_asset: Mapped[str | None] = mapped_column(String(16))
     reject_reason: Mapped[str | None] = mapped_column(Text)
     bracket_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
+    bracket_leg: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     is_trigger: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -56,6 +56,7 @@ class PaperOrderRow(Base):
     matched_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     liquidity_candle: Mapped[datetime | None] = mapped_column(UTCDateTime)
     liquidity_used: Mapped[Decimal] = mapped_column(DecimalText, default=Decimal(0), server_default="0")
+    oco_with: Mapped[str | None] = mapped_column(String(40))
 
 
 class PaperTradeRow(Base):

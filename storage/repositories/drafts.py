@@ -10,6 +10,8 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from engine.brackets.models import ExitMode, Target
+from engine.brackets.plan import BracketPlan, Merge
 from engine.common.money import to_canonical
 from engine.orders.drafts import Adjustment, DraftStatus, OrderDraft, OrderEstimate
 from engine.orders.models import OrderRequest, OrderSide, OrderType, TimeInForce
@@ -51,8 +53,45 @@ def _draft_payload(draft: OrderDraft) -> str:
                 for item in draft.adjustments
             ],
             "modifies": draft.modifies_order_id.hex if draft.modifies_order_id else None,
+            "bracket": _plan_payload(draft.bracket) if draft.bracket is not None else None,
         },
         sort_keys=True,
+    )
+
+
+def _plan_payload(plan: BracketPlan) -> dict[str, object]:
+    return {
+        "symbol": plan.symbol,
+        "side": plan.side.value,
+        "quantity": to_canonical(plan.quantity),
+        "entry_price": _optional_text(plan.entry_price),
+        "stop_price": to_canonical(plan.stop_price),
+        "targets": [[to_canonical(target.price), to_canonical(target.quantity)] for target in plan.targets],
+        "breakeven": plan.breakeven,
+        "exit_mode": plan.exit_mode.value,
+        "merges": [[merge.target, to_canonical(merge.quantity), merge.into] for merge in plan.merges],
+    }
+
+
+def _plan_from_payload(payload: dict[str, object] | None) -> BracketPlan | None:
+    if payload is None:
+        return None
+    return BracketPlan(
+        symbol=str(payload["symbol"]),
+        side=OrderSide(payload["side"]),
+        quantity=Decimal(str(payload["quantity"])),
+        entry_price=_optional_decimal(payload["entry_price"]),  # type: ignore[arg-type]
+        stop_price=Decimal(str(payload["stop_price"])),
+        targets=tuple(
+            Target(Decimal(price), Decimal(quantity))
+            for price, quantity in payload["targets"]  # type: ignore[attr-defined]
+        ),
+        breakeven=bool(payload["breakeven"]),
+        exit_mode=ExitMode(payload["exit_mode"]),
+        merges=tuple(
+            Merge(target, Decimal(quantity), into)
+            for target, quantity, into in payload["merges"]  # type: ignore[attr-defined]
+        ),
     )
 
 
@@ -91,6 +130,7 @@ def _draft_from_row(row: OrderDraftRow) -> OrderDraft:
             for field, requested, used in payload.get("adjustments", [])
         ),
         modifies_order_id=uuid.UUID(hex=payload["modifies"]) if payload.get("modifies") else None,
+        bracket=_plan_from_payload(payload.get("bracket")),
     )
 
 

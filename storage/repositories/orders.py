@@ -40,6 +40,7 @@ _ORDER_FIELDS = (
     "fee_asset",
     "reject_reason",
     "bracket_id",
+    "bracket_leg",
     "created_at",
     "updated_at",
     "is_trigger",
@@ -277,6 +278,14 @@ class SqlOrderRepository:
         rows = list(
             await self._session.execute(
                 select(_ORDERS).where(OrderRow.twap_id == twap_id).order_by(OrderRow.created_at)
+            )
+        )
+        return await self._with_fills(rows)
+
+    async def list_for_bracket(self, bracket_id: uuid.UUID) -> list[Order]:
+        rows = list(
+            await self._session.scalars(
+                select(OrderRow).where(OrderRow.bracket_id == bracket_id).order_by(OrderRow.created_at)
             )
         )
         return await self._with_fills(rows)

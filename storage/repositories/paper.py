@@ -62,6 +62,7 @@ _ORDER_FIELDS = (
     "matched_until",
     "liquidity_candle",
     "liquidity_used",
+    "oco_with",
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from engine.common.ids import new_id
 from engine.errors import TemporaryExchangeError
 from engine.exchanges.models import BalanceEntry
 from engine.market.models import Ticker
+from engine.portfolio.models import DerivativePosition, MarginMode, PositionSide
 from engine.portfolio.service import PortfolioService
 from tests.analytics.test_charts import png_size
 from tests.conftest import ADMIN_ID
@@ -274,3 +276,48 @@ def test_cli_rejects_bad_confidence(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["analytics", "--prices", "engine/market/data/daily/BTC_USDT-1d.csv", "--confidence", "0.5"])
     assert code == 2
     assert "--confidence '0.5' is outside 0.9-0.99" in capsys.readouterr().err
+
+
+class FuturesGateway(BrokenGateway):
+    """An exchange account with one open perpetual long and one closed (zero-contract) position."""
+
+    async def fetch_positions(self, symbols: list[str] | None = None) -> list[DerivativePosition]:
+        open_long = DerivativePosition(
+            symbol="BTC/USDT:USDT",
+            side=PositionSide.LONG,
+            contracts=Decimal("0.02"),
+            contract_size=Decimal("1"),
+            entry_price=Decimal("38000"),
+            mark_price=Decimal("40000"),
+            unrealized_pnl=Decimal("40"),
+            leverage=Decimal("5"),
+            margin=Decimal("160"),
+            liquidation_price=Decimal("30500.5"),
+            margin_mode=MarginMode.ISOLATED,
+        )
+        closed = replace(open_long, symbol="ETH/USDT:USDT", contracts=Decimal("0"))
+        return [open_long, closed]
+
+
+async def test_positions_show_derivative_leverage_margin_and_liquidation(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    await register(harness, USER, profile=TRADER_PROFILE)
+    services = harness.services
+    user = await services.users.get_by_telegram_id(USER)
+    assert user is not None
+    async with services.uow() as uow:
+        await uow.accounts.add(
+            Account(new_id(), user.id, Exchange.BYBIT, "Perp", False, True, False, clock.now(), clock.now())
+        )
+        await uow.commit()
+    services.portfolio = PortfolioService(
+        services.uow, FlakyProvider(services.gateways, FuturesGateway()), clock, services.prices
+    )
+
+    text = plain(texts(await harness.send(USER, "/positions"))[0])
+
+    assert "BTC/USDT:USDT" in text
+    assert "Leverage 5× · margin 160 USDT · liquidation 30,500.5" in text
+    assert "Entry 38,000 · mark 40,000" in text
+    assert "ETH/USDT:USDT" not in text

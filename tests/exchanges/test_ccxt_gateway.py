@@ -7,10 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from engine.accounts.models import Exchange
+from bot.services import Services
+from engine.accounts.models import Account, Exchange
+from engine.brackets.models import ExitMode
+from engine.common.ids import new_id
 from engine.errors import PermanentExchangeError, ValidationError
 from engine.exchanges.models import ExchangeOrder, ExchangeOrderState
 from engine.orders.models import OrderRequest, OrderSide, OrderType, TimeInForce
+from tests.conftest import START
 from tests.exchanges.conftest import LIVE, RigFactory
 
 D = Decimal
@@ -380,3 +384,20 @@ async def test_testnet_accounts_use_testnet_hosts(
     await rig.gateway.fetch_balance()
     assert rig.http.requests
     assert all(host in r.url for r in rig.http.requests if "sapi" not in r.url)
+
+
+# ----- bracket exits ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("exchange", LIVE)
+async def test_live_brackets_are_watched_from_the_start(
+    make_rig: RigFactory, services: Services, exchange: Exchange
+) -> None:
+    rig = make_rig(exchange)
+    account = Account(new_id(), new_id(), exchange, "Main", False, True, False, START, START)
+
+    assert rig.gateway.capabilities.oco is False
+    assert services.brackets.exit_mode_for(account, rig.gateway, None) is ExitMode.SYNTHETIC
+    with pytest.raises(ValidationError) as caught:
+        services.brackets.exit_mode_for(account, rig.gateway, ExitMode.NATIVE)
+    assert caught.value.code == "BRACKET_NATIVE_UNSUPPORTED"

@@ -62,7 +62,9 @@ class CcxtGateway:
         on_key_rejected: KeyRejected | None = None,
     ) -> None:
         self.exchange = exchange
-        self.capabilities: Capabilities = capabilities_for(exchange)
+        # What this gateway can place: OKX lists OCO, but create_oco below does not send it yet,
+        # so a bracket there chooses watched exits up front instead of failing over to them.
+        self.capabilities: Capabilities = replace(capabilities_for(exchange), oco=False)
         self._client = client
         self._account_id = account_id
         self._testnet = testnet
@@ -166,6 +168,17 @@ class CcxtGateway:
             # Bybit and OKX acknowledge with ids only, so the order is fetched once for its state.
             return await self._refreshed(order)
         return order
+
+    async def create_oco(
+        self, limit: OrderRequest, stop: OrderRequest
+    ) -> tuple[ExchangeOrder, ExchangeOrder]:
+        # NOTE: OKX has OCO (an algo order of ordType "oco"), but it is one order with two
+        # trigger prices, not two legs, and is not wired here yet; capabilities.oco is False.
+        raise PermanentExchangeError(
+            f"{self.exchange} OCO orders are not supported by PATRIOT yet",
+            reason="OCO_UNSUPPORTED",
+            exchange=self.exchange.value,
+        )
 
     def _check_supported(self, request: OrderRequest) -> None:
         if request.type not in self.capabilities.order_types:

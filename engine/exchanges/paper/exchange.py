@@ -10,7 +10,9 @@ Every order type rests, triggers and fills as on a spot exchange:
   each recorded candle's volume, so a large order fills in parts;
 - IOC cancels what it cannot fill at once, FOK fills all or nothing, and a
   post-only order that would take is refused;
-- stop and take-profit orders fire on the last price.
+- stop and take-profit orders fire on the last price;
+- an OCO pair of a limit and a stop-market shares one lock, and the first
+  leg the price reaches cancels the other (see ``oco``).
 
 ``match`` walks each open order along the replayed price path from the moment
 it was last matched to now. The state lives in the database and the path is a
@@ -22,29 +24,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
-from itertools import islice
 
-from engine.common.clock import Clock
-from engine.errors import PermanentExchangeError, ValidationError
-from engine.exchanges.models import BalanceEntry, ExchangeOrder, ExchangeOrderState, ExchangeTrade, OrderBook
+from engine.errors import PermanentExchangeError
+from engine.exchanges.models import ExchangeOrder, ExchangeOrderState
 from engine.exchanges.paper.execution import (
     AccountBooks,
-    PaperTerms,
     is_market_like,
-    level_price,
-    level_size,
     lock_needed,
     locked_asset,
-    synthetic_levels,
 )
-from engine.exchanges.paper.ledger import PaperBalance, PaperOrder
-from engine.exchanges.paper.markets import PAPER_MARKETS
+from engine.exchanges.paper.ledger import PaperOrder
 from engine.exchanges.paper.matching import match_along, take_now
-from engine.exchanges.paper.prices import price_path_for
+from engine.exchanges.paper.oco import amend_stop, check_pair, match_pair, place_pair
+from engine.exchanges.paper.reader import PaperConfig, PaperReader
 from engine.exchanges.paper.records import (
     amend,
     check_request,
@@ -53,128 +48,21 @@ from engine.exchanges.paper.records import (
     save,
     to_exchange_order,
 )
-from engine.market.models import Candle, Market, Ticker
+from engine.market.models import Candle, Market
 from engine.market.path import PathStep
-from engine.market.ports import PriceFeed
-from engine.orders.models import OrderRequest, OrderSide
-from engine.uow import UnitOfWork, UnitOfWorkFactory
+from engine.orders.models import OrderRequest, OrderType
+from engine.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class PaperConfig:
-    starting_balance: Decimal
-    quote_asset: str = "USDT"
-    slippage: Decimal = Decimal("0.0005")
-    taker_fee: Decimal | None = None  # None: the market's own fee
-    maker_fee: Decimal | None = None
-    # Share of a recorded candle's volume one order (or one book level) can fill.
-    volume_share: Decimal = Decimal("0.1")
-    buy_fee_in_base: bool = False
+__all__ = ["PaperConfig", "PaperExchange"]
 
 
 StepsByStart = dict[tuple[str, datetime], list[PathStep]]
 
 
-class PaperExchange:
+class PaperExchange(PaperReader):
     """One simulator shared by every PAPER account; each account has its own books."""
-
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        prices: PriceFeed,
-        clock: Clock,
-        config: PaperConfig,
-        markets: dict[str, Market] | None = None,
-    ) -> None:
-        self._uow = uow_factory
-        self._prices = prices
-        self._path = price_path_for(prices)
-        self._clock = clock
-        self.config = config
-        available = set(prices.symbols())
-        self.markets = {
-            symbol: market for symbol, market in (markets or PAPER_MARKETS).items() if symbol in available
-        }
-        self._locks: dict[uuid.UUID, asyncio.Lock] = {}
-
-    def market(self, symbol: str) -> Market:
-        market = self.markets.get(symbol)
-        if market is None:
-            raise ValidationError("SYMBOL_UNKNOWN", value=symbol, known=sorted(self.markets))
-        return market
-
-    def taker_fee(self, market: Market) -> Decimal:
-        return self.config.taker_fee if self.config.taker_fee is not None else market.taker_fee
-
-    def terms(self, market: Market) -> PaperTerms:
-        config = self.config
-        return PaperTerms(
-            taker_fee=self.taker_fee(market),
-            maker_fee=config.maker_fee if config.maker_fee is not None else market.maker_fee,
-            slippage=config.slippage,
-            buy_fee_in_base=config.buy_fee_in_base,
-            volume_share=config.volume_share,
-        )
-
-    # ----- market data ---------------------------------------------------------------
-
-    async def fetch_ticker(self, symbol: str) -> Ticker:
-        """Return the feed's last price, with bid and ask where a market order would fill."""
-        market = self.market(symbol)
-        ticker = await self._prices.fetch_ticker(symbol)
-        return Ticker(
-            symbol=symbol,
-            last=ticker.last,
-            timestamp=ticker.timestamp,
-            bid=self.execution_price(market, OrderSide.SELL, ticker.last),
-            ask=self.execution_price(market, OrderSide.BUY, ticker.last),
-        )
-
-    async def fetch_order_book(self, symbol: str, limit: int) -> OrderBook:
-        """Return the synthetic book that market orders fill against (see ``execution``)."""
-        market = self.market(symbol)
-        terms = self.terms(market)
-        ticker = await self._prices.fetch_ticker(symbol)
-        candle = self._path.current_candle(symbol, ticker.last, self._clock.now())
-        size = level_size(market, candle.volume, terms)
-        # A buyer meets the ask side of the book and a seller the bid side.
-        asks = list(islice(synthetic_levels(market, OrderSide.BUY, ticker.last, terms, size), limit))
-        bids = list(islice(synthetic_levels(market, OrderSide.SELL, ticker.last, terms, size), limit))
-        return OrderBook(symbol=symbol, bids=tuple(bids), asks=tuple(asks), timestamp=ticker.timestamp)
-
-    def execution_price(self, market: Market, side: OrderSide, last: Decimal) -> Decimal:
-        """Return the best level a taker meets: slippage against the trader, rounded away from them."""
-        return level_price(market, side, last, self.config.slippage, 1)
-
-    def opening_balances(self) -> list[PaperBalance]:
-        """Balances a new PAPER account starts with."""
-        return [PaperBalance(asset=self.config.quote_asset, free=self.config.starting_balance)]
-
-    async def fetch_balance(self, account_id: uuid.UUID) -> dict[str, BalanceEntry]:
-        async with self._uow(read_only=True) as uow:
-            balances = await uow.paper.get_balances(account_id)
-        return {
-            asset: BalanceEntry(asset=asset, free=balance.free, used=balance.locked)
-            for asset, balance in balances.items()
-        }
-
-    async def fetch_balances(
-        self, account_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, dict[str, BalanceEntry]]:
-        """Return the balances of many accounts in one read (the risk scan values every user at once)."""
-        async with self._uow(read_only=True) as uow:
-            books = await uow.paper.get_balances_many(account_ids)
-        entries: dict[uuid.UUID, dict[str, BalanceEntry]] = {}
-        for index, (account_id, balances) in enumerate(books.items()):
-            if index and index % 1000 == 0:
-                await asyncio.sleep(0)  # a scan of many accounts gives the loop a turn
-            entries[account_id] = {
-                asset: BalanceEntry(asset, balance.free, balance.locked)
-                for asset, balance in balances.items()
-            }
-        return entries
 
     # ----- orders --------------------------------------------------------------------
 
@@ -254,22 +142,76 @@ class PaperExchange:
             books.lock(order, asset, lock_needed(order, market, terms))
         take_now(order, market, books, terms, last=last, candle=candle, at=now, placing=True)
 
+    async def create_oco(
+        self, account_id: uuid.UUID, limit: OrderRequest, stop: OrderRequest
+    ) -> tuple[ExchangeOrder, ExchangeOrder]:
+        """Place a limit and a stop-market that share one quantity (see ``engine.exchanges.paper.oco``)."""
+        market = self.market(limit.symbol)
+        if limit.client_order_id is None or stop.client_order_id is None:
+            raise ValueError("create_oco needs a client_order_id on both legs")
+        check_request(limit)
+        check_request(stop)
+        check_pair(limit, stop)
+
+        async with self._lock(account_id):
+            ticker = await self._prices.fetch_ticker(limit.symbol)
+            now = self._clock.now()
+            candle = self._path.current_candle(limit.symbol, ticker.last, now)
+            async with self._uow() as uow:
+                for request in (limit, stop):
+                    if await uow.paper.get_order(account_id, client_order_id=request.client_order_id):
+                        raise PermanentExchangeError(
+                            "duplicate client order id", reason="DUPLICATE_CLIENT_ORDER_ID"
+                        )
+                books = AccountBooks(await uow.paper.get_balances(account_id, for_update=True))
+                limit_order, stop_order = new_order(account_id, limit, now), new_order(account_id, stop, now)
+                limit_order.oco_with = stop_order.exchange_order_id
+                stop_order.oco_with = limit_order.exchange_order_id
+                place_pair(
+                    limit_order,
+                    stop_order,
+                    market,
+                    books,
+                    self.terms(market),
+                    last=ticker.last,
+                    candle=candle,
+                    at=now,
+                )
+                await uow.paper.add_order(limit_order)
+                await uow.paper.add_order(stop_order)
+                await save(uow, account_id, books, [limit_order, stop_order], {})
+                await uow.commit()
+
+        logger.info(
+            "PAPER OCO %s + %s: %s %s %s limit %s stop %s for account %s",
+            limit_order.exchange_order_id,
+            stop_order.exchange_order_id,
+            limit.side,
+            limit.quantity,
+            limit.symbol,
+            limit.price,
+            stop.stop_price,
+            account_id,
+        )
+        return to_exchange_order(limit_order), to_exchange_order(stop_order)
+
     async def cancel_order(self, account_id: uuid.UUID, exchange_order_id: str) -> ExchangeOrder:
-        """Cancel an open order after matching it up to now, so fills that already happened stay."""
+        """Cancel an open order (and its OCO partner) after matching it up to now, so earlier fills stay."""
         async with self._lock(account_id):
             now = self._clock.now()
-            order, steps = await self._open_order_with_steps(account_id, exchange_order_id, now)
+            orders, steps = await self._open_order_with_steps(account_id, exchange_order_id, now)
             async with self._uow() as uow:
                 books = AccountBooks(await uow.paper.get_balances(account_id, for_update=True))
-                known = {order.exchange_order_id: len(order.trades)}
-                self._match_orders([order], books, steps, now)
-                if order.is_open:
-                    market = self.market(order.symbol)
-                    books.release(order, locked_asset(order, market))
-                    order.state = ExchangeOrderState.CANCELED
-                    order.updated_at = now
-                await save(uow, account_id, books, [order], known)
+                known = {order.exchange_order_id: len(order.trades) for order in orders}
+                self._match_orders(orders, books, steps, now)
+                for order in orders:
+                    if order.is_open:
+                        books.release(order, locked_asset(order, self.market(order.symbol)))
+                        order.state = ExchangeOrderState.CANCELED
+                        order.updated_at = now
+                await save(uow, account_id, books, orders, known)
                 await uow.commit()
+        order = orders[0]
         logger.info("PAPER order %s of account %s is %s", exchange_order_id, account_id, order.state)
         return to_exchange_order(order)
 
@@ -289,21 +231,27 @@ class PaperExchange:
         """
         async with self._lock(account_id):
             now = self._clock.now()
-            order, steps = await self._open_order_with_steps(account_id, exchange_order_id, now)
+            orders, steps = await self._open_order_with_steps(account_id, exchange_order_id, now)
+            order = orders[0]
             market = self.market(order.symbol)
             ticker = await self._prices.fetch_ticker(order.symbol)
             candle = self._path.current_candle(order.symbol, ticker.last, now)
             async with self._uow() as uow:
                 books = AccountBooks(await uow.paper.get_balances(account_id, for_update=True))
-                known = {order.exchange_order_id: len(order.trades)}
-                self._match_orders([order], books, steps, now)
+                known = {item.exchange_order_id: len(item.trades) for item in orders}
+                self._match_orders(orders, books, steps, now)
                 if not order.is_open:
                     raise PermanentExchangeError("order is no longer open", reason="ORDER_NOT_FOUND")
-                amend(order, quantity, price, stop_price)
-                books.release(order, locked_asset(order, market))
-                self._replace(order, market, books, ticker.last, candle, now)
+                if len(orders) > 1:
+                    self._amend_oco_leg(
+                        order, orders[1], market, books, quantity, price, stop_price, ticker.last
+                    )
+                else:
+                    amend(order, quantity, price, stop_price)
+                    books.release(order, locked_asset(order, market))
+                    self._replace(order, market, books, ticker.last, candle, now)
                 order.updated_at = now
-                await save(uow, account_id, books, [order], known)
+                await save(uow, account_id, books, orders, known)
                 await uow.commit()
         logger.info("PAPER order %s of account %s amended", exchange_order_id, account_id)
         return to_exchange_order(order)
@@ -325,14 +273,36 @@ class PaperExchange:
         books.lock(order, locked_asset(order, market), lock_needed(order, market, terms))
         take_now(order, market, books, terms, last=last, candle=candle, at=now, placing=True)
 
+    def _amend_oco_leg(
+        self,
+        order: PaperOrder,
+        partner: PaperOrder,
+        market: Market,
+        books: AccountBooks,
+        quantity: Decimal | None,
+        price: Decimal | None,
+        stop_price: Decimal | None,
+        last: Decimal,
+    ) -> None:
+        if quantity is not None or price is not None or stop_price is None or not order.type.needs_stop_price:
+            raise PermanentExchangeError(
+                "only the stop price of an OCO's stop leg can change in place", reason="INVALID_ORDER"
+            )
+        amend_stop(order, partner, market, books, self.terms(market), stop_price=stop_price, last=last)
+
     async def _open_order_with_steps(
         self, account_id: uuid.UUID, exchange_order_id: str, now: datetime
-    ) -> tuple[PaperOrder, StepsByStart]:
+    ) -> tuple[list[PaperOrder], StepsByStart]:
+        """Return the open order first, then its open OCO partner if it has one, with their path."""
         async with self._uow(read_only=True) as uow:
             order = await uow.paper.get_order(account_id, exchange_order_id=exchange_order_id)
+            partner = None
+            if order is not None and order.oco_with is not None:
+                partner = await uow.paper.get_order(account_id, exchange_order_id=order.oco_with)
         if order is None or not order.is_open:
             raise PermanentExchangeError("unknown or closed order", reason="ORDER_NOT_FOUND")
-        return order, await self._steps_for([order], now)
+        orders = [order] if partner is None or not partner.is_open else [order, partner]
+        return orders, await self._steps_for(orders, now)
 
     # ----- matching ------------------------------------------------------------------
 
@@ -387,43 +357,30 @@ class PaperExchange:
         # NOTE: an account's orders are matched one after another, not interleaved
         # in time. They only interact when a fired stop-market buy needs free
         # balance beyond what it holds, and then the earlier-created order wins.
-        changed = []
+        changed: list[PaperOrder] = []
+        by_id = {order.exchange_order_id: order for order in orders}
+        done: set[str] = set()
         for order in sorted(orders, key=lambda item: item.created_at):
+            if order.exchange_order_id in done:
+                continue
             market = self.markets.get(order.symbol)
             start = order.matched_until or order.created_at
             path = steps.get((order.symbol, start))
             if market is None or path is None:
                 continue
+            partner = by_id.get(order.oco_with or "")
+            if partner is not None and partner.is_open:
+                # An OCO's legs are walked together, so the first leg the price reaches decides.
+                done.add(partner.exchange_order_id)
+                limit, stop = (order, partner) if order.type is OrderType.LIMIT else (partner, order)
+                if match_pair(limit, stop, market, books, self.terms(market), path):
+                    changed.extend((limit, stop))
+                limit.matched_until = stop.matched_until = now
+                continue
             if match_along(order, market, books, self.terms(market), path):
                 changed.append(order)
             order.matched_until = now
         return changed
-
-    # ----- queries -------------------------------------------------------------------
-
-    async def fetch_order(
-        self,
-        account_id: uuid.UUID,
-        *,
-        exchange_order_id: str | None = None,
-        client_order_id: str | None = None,
-    ) -> ExchangeOrder | None:
-        async with self._uow(read_only=True) as uow:
-            order = await uow.paper.get_order(
-                account_id, exchange_order_id=exchange_order_id, client_order_id=client_order_id
-            )
-        return to_exchange_order(order) if order else None
-
-    async def fetch_open_orders(self, account_id: uuid.UUID, symbol: str | None) -> list[ExchangeOrder]:
-        async with self._uow(read_only=True) as uow:
-            orders = await uow.paper.list_open_orders(account_id, symbol)
-        return [to_exchange_order(order) for order in orders]
-
-    async def fetch_my_trades(
-        self, account_id: uuid.UUID, symbol: str, since: datetime | None
-    ) -> list[ExchangeTrade]:
-        async with self._uow(read_only=True) as uow:
-            return await uow.paper.list_trades(account_id, symbol, since)
 
     def _lock(self, account_id: uuid.UUID) -> asyncio.Lock:
         lock = self._locks.get(account_id)

@@ -15,14 +15,14 @@ from engine.orders.models import OrderRequest, OrderType
 from engine.uow import UnitOfWork
 
 # PAPER keeps trigger orders in its one book (no separate trigger book), amends
-# in place, and takes reduce-only sells (a reduce-only buy has nothing to
-# reduce on a spot account and is refused).
+# in place, takes reduce-only sells (a reduce-only buy has nothing to reduce on
+# a spot account and is refused) and OCO pairs of a limit and a stop-market.
 PAPER_CAPABILITIES = Capabilities(
     order_types=frozenset(OrderType),
     trigger_orders=True,
     attached_tp_sl=False,
     reduce_only=True,
-    oco=False,
+    oco=True,
     amend=True,
     testnet=False,
 )
@@ -58,6 +58,11 @@ class PaperGateway:
         after: Callable[[UnitOfWork, ExchangeOrder], Awaitable[None]],
     ) -> ExchangeOrder:
         return await self._simulator.create_order(self._account_id, request, before=before, after=after)
+
+    async def create_oco(
+        self, limit: OrderRequest, stop: OrderRequest
+    ) -> tuple[ExchangeOrder, ExchangeOrder]:
+        return await self._simulator.create_oco(self._account_id, limit, stop)
 
     async def fetch_order(
         self,

@@ -60,6 +60,8 @@ class PaperOrder:
     # candle's volume share is never used twice by one order.
     liquidity_candle: datetime | None = None
     liquidity_used: Decimal = ZERO
+    # The other leg of the OCO this order belongs to (see ``engine.exchanges.paper.oco``).
+    oco_with: str | None = None
 
     @property
     def remaining(self) -> Decimal:

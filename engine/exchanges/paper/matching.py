@@ -106,7 +106,7 @@ def match_along(
         if not order.is_open:
             break
         if order.type.needs_stop_price and not order.triggered:
-            fired = _trigger(order, step)
+            fired = trigger(order, step)
             if fired is None:
                 continue
             price, at = fired
@@ -117,11 +117,11 @@ def match_along(
             if not order.is_open or at >= step.ended_at:
                 continue
             step = PathStep(price, step.end_price, at, step.ended_at, step.candle)
-        changed = _fill_resting(order, market, books, terms, step) or changed
+        changed = fill_resting(order, market, books, terms, step) or changed
     return changed
 
 
-def _trigger(order: PaperOrder, step: PathStep) -> tuple[Decimal, datetime] | None:
+def trigger(order: PaperOrder, step: PathStep) -> tuple[Decimal, datetime] | None:
     """Return the price the order fires at and when, if the step reaches its stop.
 
     A step reached continuously fires at the stop price itself; a jump between
@@ -142,7 +142,7 @@ def _trigger(order: PaperOrder, step: PathStep) -> tuple[Decimal, datetime] | No
     return stop, step.moment_at(stop)
 
 
-def _fill_resting(
+def fill_resting(
     order: PaperOrder, market: Market, books: AccountBooks, terms: PaperTerms, step: PathStep
 ) -> bool:
     """Fill a resting limit at its own price as maker, up to the candle's volume share."""

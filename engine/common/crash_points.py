@@ -1,0 +1,45 @@
+"""Named crash points for the end-to-end restart tests. Test-only: inert in production.
+
+A crash point ends the process at once with ``os._exit`` (no cleanup, no
+flush, like ``kill -9``) when both variables are set:
+
+- ``PATRIOT_TEST_HOOKS=1`` turns test hooks on at all, and
+- ``PATRIOT_TEST_CRASH_AT`` names the point, e.g. ``bracket_before_arming``.
+
+Neither variable is a setting and neither is read from ``.env``; one of them
+alone does nothing, so a stray variable cannot stop a production process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+logger = logging.getLogger(__name__)
+
+ENABLE_VARIABLE = "PATRIOT_TEST_HOOKS"
+POINT_VARIABLE = "PATRIOT_TEST_CRASH_AT"
+CRASH_EXIT_CODE = 86
+
+# Every point the code calls, so a test cannot ask for one that never fires.
+POINTS = frozenset(
+    {
+        # The exchange accepted a bracket's entry; PATRIOT has not recorded its answer.
+        "bracket_entry_sent",
+        # The entry's fill is recorded; no exit order has been placed yet.
+        "bracket_before_arming",
+        # An exit's fill is recorded; the other exits have not been adjusted yet.
+        "bracket_exit_filled",
+    }
+)
+
+
+def crash_point(name: str) -> None:
+    """End the process here if the test hooks are on and this point was named; otherwise do nothing."""
+    if name not in POINTS:
+        raise ValueError(f"unknown crash point {name!r}")
+    if os.environ.get(ENABLE_VARIABLE) != "1" or os.environ.get(POINT_VARIABLE) != name:
+        return
+    logger.critical("Test crash point %s reached: exiting with code %d", name, CRASH_EXIT_CODE)
+    logging.shutdown()
+    os._exit(CRASH_EXIT_CODE)
