@@ -1,7 +1,7 @@
 """``patriot run`` as a child process against the fake Bot API server, for the start-up and memory benchmarks.
 
 The child gets only the variables set here (and PATH, HOME, LANG), so no
-developer setting or stray ``.env`` changes what is measured; it talks to the
+developer setting or stray ``.env`` changes what is measured. It talks to the
 fake server on 127.0.0.1 and to a SQLite file in its own working directory.
 """
 
@@ -27,7 +27,7 @@ STOP_TIMEOUT_SECONDS = 20.0
 
 
 def patriot_command() -> list[str]:
-    """The ``patriot`` console script of this interpreter's environment, or ``python -m bot`` without it."""
+    """Return the ``patriot`` console script of this interpreter's environment, or ``python -m bot``."""
     script = Path(sys.executable).parent / "patriot"
     if script.exists():
         return [str(script)]

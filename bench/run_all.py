@@ -2,10 +2,9 @@
 
     .venv/bin/python bench/run_all.py [--only order_overhead,risk_scan,...]
 
-Takes about 15 minutes on a 2-core machine. The benchmarks run in this order
-so the ones that start child processes come last; each runs in its own event
-loop, and each section records the load average at its end, so a section
-measured while other work shared the machine can be rerun on its own.
+Takes about 15 minutes on a 2-core machine. The benchmarks that start child
+processes run last. Each section records the load average at its end, so a
+section measured while other work shared the machine can be rerun on its own.
 """
 
 from __future__ import annotations

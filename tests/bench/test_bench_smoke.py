@@ -129,7 +129,7 @@ def test_idle_rss_section(benchmarks_file: Path) -> None:
     assert [row[0] for row in rows] == ["inline"]
     for row in rows:
         resident = numbers(row)
-        assert len(resident) == 4
+        assert len(resident) == 5
         assert all(10 < value < 10_000 for value in resident)  # MiB of a Python process
 
 
