@@ -51,7 +51,7 @@ class Delivery:
         return [(later - earlier) * 1000 for earlier, later in pairwise(self.arrivals)]
 
     def busiest_second(self) -> int:
-        """The most sendMessage requests that arrived within any one second."""
+        """Return the maximum number of sendMessage requests that arrived within any one second."""
         return max(
             bisect.bisect_left(self.arrivals, start + 1.0) - index
             for index, start in enumerate(self.arrivals)
