@@ -89,9 +89,9 @@ async def test_confirm_arms_exits_once(harness: BotHarness) -> None:
             "For a buy the stop-loss must be below the entry: stop 43,000, entry 42,779.34.",
         ),
         (
-            "/bracket BTCUSDT sell 0.01 entry=42000 sl=43000 tp=42500",
+            "/bracket BTCUSDT sell 0.01 entry=44000 sl=45000 tp=44500",
             "BRACKET_TARGET_SIDE",
-            "For a sell every target must be below the entry: target 1 is 42,500, entry 42,000.",
+            "For a sell every target must be below the entry: target 1 is 44,500, entry 44,000.",
         ),
         (
             "/bracket BTCUSDT buy 0.01 entry=market sl=42000 tp=44000,43500",
@@ -295,3 +295,36 @@ async def test_watched_stop_sells_everything_at_market(harness: BotHarness, cloc
     (stop_exit,) = [item.order for item in view.position.exits(LegRole.STOP)]
     assert stop_exit.filled_quantity == D("0.01")
     assert stop_exit.average_price == bid(btc_candles()[first_below].open)
+
+
+async def test_limit_past_the_market_is_checked_at_the_fill(harness: BotHarness) -> None:
+    await register(harness, USER)
+
+    refused = texts(await harness.send(USER, "/bracket BTCUSDT buy 0.01 entry=50000 sl=45000 tp=51000"))
+    accepted = await harness.send(USER, "/bracket BTCUSDT buy 0.01 entry=50000 sl=42300 tp=51000")
+    card = plain(texts(accepted)[0])
+
+    assert "BRACKET_STOP_SIDE" in refused[0]
+    loss = D("0.01") * (ENTRY - D("42300")) + D("0.01") * (ENTRY + D("42300")) * D("0.001")
+    assert f"Stop-loss: 42,300 USDT; loss at the stop −{loss:,.2f} USDT" in card
+    assert f"Loss at the stop: {loss:,.2f} USDT" in card
+
+
+async def test_watched_stop_sells_what_is_left_after_a_manual_sale(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    await register(harness, USER, profile="ULTRA_HIGH")
+    command = "/bracket BTCUSDT buy 0.01 entry=market sl=42300 tp=43400 exits=synthetic"
+    card = await harness.send(USER, command)
+    await harness.press(USER, button_data(card, "bd:ok:"))
+    sale = await harness.send(USER, "/sell BTCUSDT 0.004")
+    await harness.press(USER, button_data(sale, "od:ok:"))
+
+    below = next(i for i in range(154, 2000) if btc_candles()[i].open <= D("42300"))
+    await run_until(harness.services, clock, [candle_start(below), candle_start(below + 1)])
+
+    orders = await orders_of(harness, USER)
+    stop_exits = [o for o in orders if o.bracket_leg == "stop" and o.status is OrderStatus.FILLED]
+    assert [order.filled_quantity for order in stop_exits] == [D("0.006")]
+    replies = [plain(text) for text in texts(await harness.send(USER, "/positions"))]
+    assert any("No open positions" in reply for reply in replies)
