@@ -317,7 +317,13 @@ def exits_armed(bracket: Bracket, cover: Decimal, layout: tuple[Decimal, ...], l
 
 
 def target_hit(
-    bracket: Bracket, target: int, quantity: Decimal, result: Decimal, open_quantity: Decimal, locale: str
+    bracket: Bracket,
+    target: int,
+    quantity: Decimal,
+    price: Decimal | None,
+    result: Decimal,
+    open_quantity: Decimal,
+    locale: str,
 ) -> str:
     base, quote = base_quote(bracket.symbol)
     template = (
@@ -329,7 +335,8 @@ def target_hit(
         bracket_id=short(bracket),
         number=target,
         quantity=amount(quantity, base, locale),
-        price=amount(bracket.targets[target - 1].price, quote, locale),
+        # The average fill: a watched target is sold at market, near but not at its price.
+        price=amount(price if price is not None else bracket.targets[target - 1].price, quote, locale),
     )
     return (
         text

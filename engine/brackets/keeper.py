@@ -27,7 +27,7 @@ from typing import Any
 from engine.brackets.context import BracketPass
 from engine.brackets.exits import ExitDesk
 from engine.brackets.models import Bracket, BracketStatus, CloseReason, LegRole
-from engine.brackets.position import Position
+from engine.brackets.position import Position, average_fill
 from engine.brackets.state import check_transition
 from engine.common.clock import Clock
 from engine.common.crash_points import crash_point
@@ -283,6 +283,7 @@ class BracketKeeper:
                 bracket,
                 target=index,
                 quantity=exited[index - 1],
+                price=average_fill(legs),
                 result=sum((position.exit_result(order) for order in legs), ZERO),
                 open_quantity=position.open_quantity,
             )
@@ -297,3 +298,4 @@ class BracketKeeper:
                 shown_inline=self.inline.get(),
             )
         )
+
