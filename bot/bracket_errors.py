@@ -125,6 +125,17 @@ def _bracket_leg(fields: dict[str, Any], locale: str) -> str:
     )
 
 
+@explains("BRACKET_ENTRY")
+def _bracket_entry(fields: dict[str, Any], locale: str) -> str:
+    return _(
+        "Order {order_id} is the entry of bracket {bracket_id}, whose exits are planned around it, "
+        "so it cannot be changed. Cancel it with /cancel, which cancels the bracket, and start a new one."
+    ).format(
+        order_id=f"<code>{esc(fields.get('order', ''))}</code>",
+        bracket_id=f"<code>{esc(fields.get('bracket', ''))}</code>",
+    )
+
+
 @explains("BRACKET_OPTION_UNKNOWN")
 def _option_unknown(fields: dict[str, Any], locale: str) -> str:
     return _(

@@ -205,6 +205,8 @@ async def test_close_from_brackets_sells_at_market(harness: BotHarness) -> None:
     assert all(not order.status.is_open for order in orders)
     empty = await harness.send(USER, "/brackets")
     assert "No bracket is running" in plain(texts(empty)[-1])
+    again = await harness.press(USER, button_data(listing, "bk:c:"))
+    assert "BRACKET_NOT_CLOSABLE" in plain(texts(again)[-1]), "an old Close button asks nothing"
 
 
 async def test_buttons_of_another_user_find_nothing(harness: BotHarness) -> None:
@@ -240,6 +242,34 @@ async def test_exit_legs_are_kept_out_of_order_commands(harness: BotHarness) -> 
     assert "BRACKET_LEG" in refused
     modify = plain(texts(await harness.send(USER, f"/modify {stop_leg.short_id} stop=42000"))[-1])
     assert "BRACKET_LEG" in modify
+
+
+async def test_cancel_all_leaves_bracket_exits(harness: BotHarness) -> None:
+    await register(harness, USER)
+    await start(harness)
+    await harness.press(USER, button_data(await harness.send(USER, "/buy BTCUSDT 0.001 40000"), "od:ok:"))
+
+    ask = await harness.send(USER, "/cancel all")
+    done = await harness.press(USER, button_data(ask, "ca:"))
+
+    question = plain(texts(ask)[-1])
+    assert "Cancel all open orders (1)?" in question
+    assert "Bracket exits (6) stay in place" in question
+    assert "Done: 1 of 1 succeeded" in plain(texts(done)[-1])
+    exits = [order for order in await orders_of(harness, USER) if order.is_bracket_exit]
+    assert len(exits) == 6
+    assert all(order.status.is_open for order in exits)
+
+
+async def test_bracket_entry_cannot_be_modified(harness: BotHarness) -> None:
+    await register(harness, USER)
+    await harness.press(USER, button_data(await harness.send(USER, COMMAND.replace("market", "42500")), "bd:ok:"))
+    entry = next(order for order in await orders_of(harness, USER) if order.bracket_leg == "entry")
+
+    refused = plain(texts(await harness.send(USER, f"/modify {entry.short_id} price=41000"))[-1])
+
+    assert "BRACKET_ENTRY" in refused
+    assert "is the entry of bracket" in refused
 
 
 async def test_steps_are_pushed_in_the_user_language(harness: BotHarness, clock: ManualClock) -> None:
