@@ -289,6 +289,8 @@ class BracketKeeper:
             )
 
     async def emit(self, name: str, bracket: Bracket, **payload: Any) -> None:
+        # NOTE: callers save what was reported before this, in their own transaction, so a
+        # crash or a failed outbox write in between loses the message rather than repeating it.
         await self._bus.publish(
             Event(
                 name=name,
