@@ -358,3 +358,22 @@ async def test_watched_stop_sells_what_is_left_after_a_manual_sale(
     assert [order.filled_quantity for order in stop_exits] == [D("0.006")]
     replies = [plain(text) for text in texts(await harness.send(USER, "/positions"))]
     assert any("No open positions" in reply for reply in replies)
+
+
+async def test_card_warns_of_a_target_that_loses_to_fees(harness: BotHarness) -> None:
+    await register(harness, USER)
+
+    sent = await harness.send(USER, "/bracket BTCUSDT buy 0.01 entry=market sl=42779.33 tp=42779.35")
+    card = plain(texts(sent)[0])
+
+    assert "Target 1 gains nothing after fees" in card
+    assert "Reward to risk: −1.00" in card
+
+
+async def test_card_names_a_target_whose_share_rounds_to_zero(harness: BotHarness) -> None:
+    await register(harness, USER)
+
+    command = "/bracket BTCUSDT buy 0.0002 entry=market sl=42300 tp=42950,43150,43400 split=1,1,98"
+    card = plain(texts(await harness.send(USER, command))[0])
+
+    assert "Target 2 gets no quantity: its share rounds to zero." in card
