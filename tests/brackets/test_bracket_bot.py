@@ -263,7 +263,8 @@ async def test_cancel_all_leaves_bracket_exits(harness: BotHarness) -> None:
 
 async def test_bracket_entry_cannot_be_modified(harness: BotHarness) -> None:
     await register(harness, USER)
-    await harness.press(USER, button_data(await harness.send(USER, COMMAND.replace("market", "42500")), "bd:ok:"))
+    card = await harness.send(USER, COMMAND.replace("market", "42500"))
+    await harness.press(USER, button_data(card, "bd:ok:"))
     entry = next(order for order in await orders_of(harness, USER) if order.bracket_leg == "entry")
 
     refused = plain(texts(await harness.send(USER, f"/modify {entry.short_id} price=41000"))[-1])
