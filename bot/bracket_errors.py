@@ -22,7 +22,7 @@ def _target_count(fields: dict[str, Any], locale: str) -> str:
 @explains("BRACKET_SPLIT_COUNT")
 def _split_count(fields: dict[str, Any], locale: str) -> str:
     return _(
-        "The split has {value} parts for {targets} targets. Give one share per target, e.g. split=50,50."
+        "Shares in the split: {value}; targets: {targets}. Give one share per target, e.g. split=50,50."
     ).format(value=fields["value"], targets=fields["targets"])
 
 

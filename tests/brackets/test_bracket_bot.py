@@ -106,7 +106,7 @@ async def test_confirm_arms_exits_once(harness: BotHarness) -> None:
         (
             "/bracket BTCUSDT buy 0.01 entry=market sl=42000 tp=44000,45000 split=100",
             "BRACKET_SPLIT_COUNT",
-            "1 parts for 2 targets",
+            "Shares in the split: 1; targets: 2.",
         ),
         (
             "/bracket BTCUSDT buy 0.0001 entry=market sl=42000 tp=44000",
