@@ -181,8 +181,9 @@ def main() -> None:
             f"A full /risk computation for {len(assets)} assets x {closes.shape[0]} days of recorded closes "
             "(VaR/CVaR both ways, volatility, diversification, concentration, per-position and component "
             "VaR, correlations, stress scenarios), against the same figures computed with quantstats "
-            f"{quantstats.__version__} (pandas for what it lacks) and with empyrical {empyrical.__version__}, "
-            f"pandas {pd.__version__} and scipy, in one run, median of {args.repeats} runs each.",
+            f"{quantstats.__version__} (pandas for what it lacks) and with empyrical "
+            f"{empyrical.__version__}, pandas {pd.__version__} and scipy, in one run, median of "
+            f"{args.repeats} runs each.",
             "",
             "| implementation | median time per computation | ratio to PATRIOT |",
             "|---|---|---|",
