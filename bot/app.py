@@ -58,6 +58,7 @@ from bot.middlewares.requests import ReplyRetryMiddleware
 from bot.middlewares.throttle import RateLimiter, RateLimits
 from bot.notifier import Notifier
 from bot.pin_guard import PinGate
+from bot.routing import awaitable_filter
 from bot.services import Services
 from bot.settings import Settings
 from bot.twap_notices import TwapNotices
@@ -86,7 +87,6 @@ from engine.exchanges.ccxt.markets import MarketCatalog
 from engine.exchanges.paper.exchange import PaperConfig, PaperExchange
 from engine.exchanges.registry import GatewayRegistry
 from engine.market.history import DailyHistory
-from engine.market.live import LiveTickerFeed
 from engine.market.ports import PriceFeed
 from engine.market.replay import ReplayPriceFeed
 from engine.notifications.dispatcher import DeliveryConfig, OutboxDispatcher
@@ -119,6 +119,8 @@ def build_price_feed(settings: Settings, clock: Clock) -> PriceFeed:
     """Replay of recorded candles by default; live public tickers through ccxt when configured."""
     paper = settings.paper
     if paper.price_source == "live":
+        from engine.market.live import LiveTickerFeed  # imports ccxt, which only this source needs
+
         return LiveTickerFeed(paper.live_exchange, clock)
     return ReplayPriceFeed(clock, speed=paper.replay_speed, anchor=paper.replay_anchor)
 
@@ -140,11 +142,19 @@ def build_services(
     clock: Clock | None = None,
     prices: PriceFeed | None = None,
     vault: KeyVault | None = None,
+    database: Database | None = None,
 ) -> Services:
-    """Wire storage, gateways and engine services; nothing touches the network yet."""
+    """Wire storage, gateways and engine services; nothing touches the network yet.
+
+    ``database`` replaces the one DATABASE_URL names (the benchmarks compare SQLite drivers).
+    """
     clock = clock or SystemClock()
     vault = vault or build_vault(settings)
-    database = Database(settings.database.database_url, busy_timeout_ms=settings.database.db_busy_timeout_ms)
+    database = database or Database(
+        settings.database.database_url,
+        busy_timeout_ms=settings.database.db_busy_timeout_ms,
+        sqlite_driver=settings.database.database_sqlite_driver,
+    )
     uow = SqlUnitOfWorkFactory(database)
     bus = EventBus()
     prices = prices or build_price_feed(settings, clock)
@@ -403,8 +413,8 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
     # reads the conversation state.
     dispatcher.message.outer_middleware(LeaveConversationOnCommand())
     # PATRIOT serves one trader per chat: group and channel updates are ignored.
-    dispatcher.message.filter(F.chat.type == ChatType.PRIVATE)
-    dispatcher.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    dispatcher.message.filter(awaitable_filter(F.chat.type == ChatType.PRIVATE))
+    dispatcher.callback_query.filter(awaitable_filter(F.message.chat.type == ChatType.PRIVATE))
     # Inner, before the access gate: it needs the chosen handler's rate_limit flag
     # and the loader's is_admin, and a flood must be cut off before any work.
     limiter = build_rate_limiter(services)

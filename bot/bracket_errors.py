@@ -22,7 +22,7 @@ def _target_count(fields: dict[str, Any], locale: str) -> str:
 @explains("BRACKET_SPLIT_COUNT")
 def _split_count(fields: dict[str, Any], locale: str) -> str:
     return _(
-        "The split has {value} parts for {targets} targets. Give one share per target, e.g. split=50,50."
+        "Shares in the split: {value}; targets: {targets}. Give one share per target, e.g. split=50,50."
     ).format(value=fields["value"], targets=fields["targets"])
 
 
@@ -119,6 +119,17 @@ def _bracket_leg(fields: dict[str, Any], locale: str) -> str:
     return _(
         "Order {order_id} is an exit of bracket {bracket_id}, which keeps it in step with the position. "
         "Close the bracket with /brackets instead."
+    ).format(
+        order_id=f"<code>{esc(fields.get('order', ''))}</code>",
+        bracket_id=f"<code>{esc(fields.get('bracket', ''))}</code>",
+    )
+
+
+@explains("BRACKET_ENTRY")
+def _bracket_entry(fields: dict[str, Any], locale: str) -> str:
+    return _(
+        "Order {order_id} is the entry of bracket {bracket_id}, whose exits are planned around it, "
+        "so it cannot be changed. Cancel it with /cancel, which cancels the bracket, and start a new one."
     ).format(
         order_id=f"<code>{esc(fields.get('order', ''))}</code>",
         bracket_id=f"<code>{esc(fields.get('bracket', ''))}</code>",

@@ -65,6 +65,7 @@ class BracketNotices:
                     bracket,
                     payload["target"],
                     payload["quantity"],
+                    payload.get("price"),
                     payload["result"],
                     payload["open_quantity"],
                     locale,

@@ -3,6 +3,8 @@
 Each line you type reaches the same Dispatcher as a Telegram message from the
 chosen user id. The bot's replies are printed as plain text; inline buttons
 are numbered, and typing a number presses that button of the latest message.
+The scheduled jobs of ``patriot run`` run too, so PAPER orders fill, brackets
+are watched, and pushes are printed as they arrive.
 """
 
 from __future__ import annotations
@@ -47,12 +49,14 @@ from bot.app import (
 )
 from bot.delivery import TelegramSender
 from bot.local_session import BOT_USER, LocalSession
+from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from engine.notifications.dispatcher import OutboxDispatcher
 from storage.vault import KeyVault
 
 CHAT_TOKEN = "123456:local-chat-session-token-not-secret"
 QUIT_WORDS = {":q", ":quit", "exit", "quit"}
+PUSH_CHECK_SECONDS = 1.0
 
 
 class TerminalChat:
@@ -155,12 +159,36 @@ async def run_chat(settings: Settings, args: argparse.Namespace) -> int:
     bot = Bot(token=CHAT_TOKEN, session=instrument_session(session), default=bot_defaults())
     dispatcher = build_dispatcher(services, bot)
     delivery = OutboxDispatcher(services.uow, TelegramSender(bot), services.reachability, services.clock)
+    # The jobs of `patriot run`: PAPER matching, bracket watching, risk scan, start-up reconciliation.
+    scheduler = build_scheduler(services)
     print("PATRIOT chat. Type /start to begin, a number to press a button, :q to leave.", flush=True)
+    scheduler.start()
+    pushes = Pushes(delivery)
+    background = asyncio.create_task(pushes.run())
     try:
-        await _loop(chat, dispatcher, bot, delivery)
+        await _loop(chat, dispatcher, bot, pushes)
     finally:
+        background.cancel()
+        scheduler.shutdown(wait=False)
         await close_services(services)
     return 0
+
+
+class Pushes:
+    """Prints what the outbox holds after each reply and every second, one drain at a time."""
+
+    def __init__(self, delivery: OutboxDispatcher) -> None:
+        self._delivery = delivery
+        self._lock = asyncio.Lock()
+
+    async def drain(self) -> None:
+        async with self._lock:
+            await self._delivery.drain()
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(PUSH_CHECK_SECONDS)
+            await self.drain()
 
 
 def _chat_vault(settings: Settings) -> KeyVault:
@@ -176,7 +204,7 @@ def _chat_vault(settings: Settings) -> KeyVault:
     return KeyVault.with_ephemeral_key()
 
 
-async def _loop(chat: TerminalChat, dispatcher: Dispatcher, bot: Bot, delivery: OutboxDispatcher) -> None:
+async def _loop(chat: TerminalChat, dispatcher: Dispatcher, bot: Bot, pushes: Pushes) -> None:
     while True:
         try:
             line = (await asyncio.to_thread(input, "> ")).strip()
@@ -188,4 +216,4 @@ async def _loop(chat: TerminalChat, dispatcher: Dispatcher, bot: Bot, delivery: 
             continue
         await dispatcher.feed_update(bot, chat.update_for(line))
         # Pushes (order events, notices) wait in the outbox; show them after each reply.
-        await delivery.drain()
+        await pushes.drain()

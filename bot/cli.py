@@ -139,7 +139,11 @@ async def _db_upgrade(settings: Settings) -> int:
     from storage.db import Database
     from storage.migrate import upgrade_to_head
 
-    database = Database(settings.database.database_url, busy_timeout_ms=settings.database.db_busy_timeout_ms)
+    database = Database(
+        settings.database.database_url,
+        busy_timeout_ms=settings.database.db_busy_timeout_ms,
+        sqlite_driver=settings.database.database_sqlite_driver,
+    )
     try:
         revision = await upgrade_to_head(database)
     finally:

@@ -44,7 +44,11 @@ def rotate(settings: Settings) -> int:
 
 
 async def _rotate(settings: Settings, vault: KeyVault) -> int:
-    database = Database(settings.database.database_url, busy_timeout_ms=settings.database.db_busy_timeout_ms)
+    database = Database(
+        settings.database.database_url,
+        busy_timeout_ms=settings.database.db_busy_timeout_ms,
+        sqlite_driver=settings.database.database_sqlite_driver,
+    )
     try:
         await upgrade_to_head(database)
         uow = SqlUnitOfWorkFactory(database)

@@ -268,3 +268,15 @@ def _max_slippage_invalid(fields: dict[str, Any], locale: str) -> str:
     return _("The maximum slippage must be above 0 % and at most {maximum}; you sent {value}.").format(
         maximum=percent(fields["maximum"], locale, places=0), value=percent(fields["value"], locale)
     )
+
+
+@explains("STOP_ALREADY_TRIGGERED")
+def _stop_already_triggered(fields: dict[str, Any], locale: str) -> str:
+    return _("The stop has already triggered, so its price can no longer change.")
+
+
+@explains("DUPLICATE_CLIENT_ORDER_ID")
+def _duplicate_client_order_id(fields: dict[str, Any], locale: str) -> str:
+    return _(
+        "The exchange already has an order with this client order id. Choose another id, or leave it out."
+    )

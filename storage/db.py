@@ -5,6 +5,11 @@ for an in-process lock first: writers queue in Python instead of failing with
 "database is locked", and a transaction that reads then writes cannot hit
 SQLITE_BUSY on lock upgrade. Read-only sessions use a second engine whose
 connections are ``query_only`` and never wait for writers (WAL mode).
+
+SQLite runs through aiosqlite (each statement in its worker thread) unless
+``sqlite_driver="inline"`` (DATABASE_SQLITE_DRIVER) asks for
+``storage.sqlite_inline``, which runs statements on the loop's thread; the
+benchmarks compare the two.
 """
 
 from __future__ import annotations
@@ -18,16 +23,29 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from storage.sqlite_inline import WalCheckpointer, begin_immediate, inline_url
+
 logger = logging.getLogger(__name__)
 
 
 class Database:
-    def __init__(self, url: str, *, busy_timeout_ms: int = 5000, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_ms: int = 5000,
+        echo: bool = False,
+        sqlite_driver: str = "aiosqlite",
+    ) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._busy_timeout_ms = busy_timeout_ms
         database = self.url.database or ""
         self.is_memory = self.is_sqlite and database in ("", ":memory:")
+        if sqlite_driver not in ("inline", "aiosqlite"):
+            raise ValueError(f"sqlite_driver must be 'aiosqlite' or 'inline', got {sqlite_driver!r}")
+        self.is_inline = self.is_sqlite and sqlite_driver == "inline"
+        self.checkpointer = WalCheckpointer(database) if self.is_inline and not self.is_memory else None
 
         self.write_engine = self._create_engine(echo=echo, read_only=False)
         if self.is_sqlite and not self.is_memory:
@@ -46,13 +64,16 @@ class Database:
         if self.is_memory:
             options["poolclass"] = StaticPool
             options["connect_args"] = {"check_same_thread": False}
-        engine = create_async_engine(self.url, **options)
+        engine = create_async_engine(inline_url(self.url) if self.is_inline else self.url, **options)
         if self.is_sqlite:
             self._tune_sqlite(engine, read_only=read_only)
         return engine
 
     def _tune_sqlite(self, engine: AsyncEngine, *, read_only: bool) -> None:
-        busy_timeout = self._busy_timeout_ms
+        # An inline writer must not wait in SQLite's busy handler, which would block
+        # the loop: begin_immediate retries with asyncio sleeps instead.
+        inline_writer = self.is_inline and not read_only
+        busy_timeout = 0 if inline_writer else self._busy_timeout_ms
         begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -63,6 +84,8 @@ class Database:
             if not self.is_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
+                if self.checkpointer is not None:
+                    cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             if read_only:
@@ -71,12 +94,22 @@ class Database:
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
-            connection.exec_driver_sql(begin)
+            if inline_writer:
+                begin_immediate(connection.connection.driver_connection, self._busy_timeout_ms / 1000)
+            else:
+                connection.exec_driver_sql(begin)
 
     def session(self, *, read_only: bool) -> AsyncSession:
         return (self._read_sessions if read_only else self._write_sessions)()
 
+    def committed(self) -> None:
+        """Note a committed write transaction (the WAL checkpoints count them)."""
+        if self.checkpointer is not None:
+            self.checkpointer.committed()
+
     async def dispose(self) -> None:
+        if self.checkpointer is not None:
+            await self.checkpointer.close()
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+from functools import cached_property
 from types import TracebackType
 from typing import Self
 
@@ -49,21 +50,64 @@ class SqlUnitOfWork:
             self._release()
             raise
 
-        self.users = SqlUserRepository(self.session)
-        self.accounts = SqlAccountRepository(self.session)
-        self.credentials = SqlCredentialRepository(self.session)
-        self.orders = SqlOrderRepository(self.session)
-        self.drafts = SqlOrderDraftRepository(self.session)
-        self.audit = SqlAuditRepository(self.session)
-        self.paper = SqlPaperLedger(self.session)
-        self.portfolio = SqlPortfolioRepository(self.session)
-        self.analytics = SqlAnalyticsRepository(self.session)
-        self.risk = SqlRiskRepository(self.session)
-        self.outbox = SqlOutboxRepository(self.session)
-        self.twaps = SqlTwapRepository(self.session)
-        self.pins = SqlPinRepository(self.session)
-        self.brackets = SqlBracketRepository(self.session)
         return self
+
+    # Repositories are built when first used: most units of work touch one or two of them.
+    @cached_property
+    def users(self) -> SqlUserRepository:
+        return SqlUserRepository(self.session)
+
+    @cached_property
+    def accounts(self) -> SqlAccountRepository:
+        return SqlAccountRepository(self.session)
+
+    @cached_property
+    def credentials(self) -> SqlCredentialRepository:
+        return SqlCredentialRepository(self.session)
+
+    @cached_property
+    def orders(self) -> SqlOrderRepository:
+        return SqlOrderRepository(self.session)
+
+    @cached_property
+    def drafts(self) -> SqlOrderDraftRepository:
+        return SqlOrderDraftRepository(self.session)
+
+    @cached_property
+    def audit(self) -> SqlAuditRepository:
+        return SqlAuditRepository(self.session)
+
+    @cached_property
+    def paper(self) -> SqlPaperLedger:
+        return SqlPaperLedger(self.session)
+
+    @cached_property
+    def portfolio(self) -> SqlPortfolioRepository:
+        return SqlPortfolioRepository(self.session)
+
+    @cached_property
+    def analytics(self) -> SqlAnalyticsRepository:
+        return SqlAnalyticsRepository(self.session)
+
+    @cached_property
+    def risk(self) -> SqlRiskRepository:
+        return SqlRiskRepository(self.session)
+
+    @cached_property
+    def outbox(self) -> SqlOutboxRepository:
+        return SqlOutboxRepository(self.session)
+
+    @cached_property
+    def twaps(self) -> SqlTwapRepository:
+        return SqlTwapRepository(self.session)
+
+    @cached_property
+    def brackets(self) -> SqlBracketRepository:
+        return SqlBracketRepository(self.session)
+
+    @cached_property
+    def pins(self) -> SqlPinRepository:
+        return SqlPinRepository(self.session)
 
     async def __aexit__(
         self,
@@ -82,6 +126,7 @@ class SqlUnitOfWork:
         if self._read_only:
             raise RuntimeError("commit() in a read-only unit of work")
         await self.session.commit()
+        self._database.committed()
 
     async def rollback(self) -> None:
         await self.session.rollback()

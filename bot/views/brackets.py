@@ -113,7 +113,8 @@ def _exit_lines(preview: BracketPreview, locale: str) -> list[str]:
                 "lower at the targets, higher at the stop."
             ).format(base=esc(base))
         )
-    if plan.entry_price is None:
+    if plan.entry_price is None or figures.entry_price != plan.entry_price:
+        # A market entry, or a limit already past the market, which fills at the market's price.
         lines.append(_("Estimated entry: {price}").format(price=amount(figures.entry_price, quote, locale)))
     lines.append(
         _("Stop-loss: {price}; loss at the stop {loss}").format(
@@ -123,8 +124,14 @@ def _exit_lines(preview: BracketPreview, locale: str) -> list[str]:
     )
 
     lines.append(_("Targets:"))
+    merged = {merge.target for merge in plan.merges}
     for index, (target, gain) in enumerate(zip(plan.targets, figures.gains, strict=True), start=1):
         if target.quantity <= ZERO:
+            if index not in merged:
+                lines.append(
+                    "ℹ️ "
+                    + _("Target {number} gets no quantity: its share rounds to zero.").format(number=index)
+                )
             continue
         lines.append(
             "  "
@@ -135,6 +142,13 @@ def _exit_lines(preview: BracketPreview, locale: str) -> list[str]:
                 gain=signed_money(gain, quote, locale),
             )
         )
+        if gain <= ZERO:
+            lines.append(
+                "⚠️ "
+                + _("Target {number} gains nothing after fees: move it further from the entry.").format(
+                    number=index
+                )
+            )
     for merge in plan.merges:
         lines.append(
             "ℹ️ "
@@ -153,7 +167,7 @@ def _risk_lines(preview: BracketPreview, locale: str) -> list[str]:
     if ratio is not None:
         lines.append(
             _("Reward to risk: {ratio} (every target against the stop)").format(
-                ratio=number(ratio, locale, 2)
+                ratio=("−" if ratio < ZERO else "") + number(abs(ratio), locale, 2)
             )
         )
     share = figures.equity_at_risk
@@ -317,7 +331,13 @@ def exits_armed(bracket: Bracket, cover: Decimal, layout: tuple[Decimal, ...], l
 
 
 def target_hit(
-    bracket: Bracket, target: int, quantity: Decimal, result: Decimal, open_quantity: Decimal, locale: str
+    bracket: Bracket,
+    target: int,
+    quantity: Decimal,
+    price: Decimal | None,
+    result: Decimal,
+    open_quantity: Decimal,
+    locale: str,
 ) -> str:
     base, quote = base_quote(bracket.symbol)
     template = (
@@ -329,7 +349,8 @@ def target_hit(
         bracket_id=short(bracket),
         number=target,
         quantity=amount(quantity, base, locale),
-        price=amount(bracket.targets[target - 1].price, quote, locale),
+        # The average fill: a watched target is sold at market, near but not at its price.
+        price=amount(price if price is not None else bracket.targets[target - 1].price, quote, locale),
     )
     return (
         text

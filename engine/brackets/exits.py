@@ -30,7 +30,7 @@ from engine.common.money import ZERO, ceil_to_step, floor_to_step
 from engine.errors import IllegalTransitionError, PermanentExchangeError, RiskDenied
 from engine.exchanges.models import ExchangeOrder
 from engine.orders.lookup import fetch_known
-from engine.orders.models import BracketLink, Order, OrderRequest, OrderType
+from engine.orders.models import BracketLink, Order, OrderRequest, OrderSide, OrderType
 from engine.orders.service import OrderService
 from engine.orders.sync import UNKNOWN_ORDER_REASON
 from engine.uow import UnitOfWorkFactory
@@ -272,8 +272,29 @@ class ExitDesk:
         stopped = bracket.close_reason in (CloseReason.STOP, CloseReason.STOP_PASSED)
         await self._market_exit(step, Leg(LegRole.STOP) if stopped else Leg(LegRole.CLOSE), rest)
 
-    async def _market_exit(self, step: BracketPass, leg: Leg, size: Decimal) -> None:
+    async def _held(self, step: BracketPass, size: Decimal) -> Decimal:
+        """Return ``size`` cut to the free base asset when the exit sells, so a smaller holding is still sold.
+
+        Watched exits reserve no coins, so the trader may have sold part of the position meanwhile.
+        """
+        bracket = step.bracket
+        if bracket.exit_side is not OrderSide.SELL:
+            return size
+        balances = await step.gateway.fetch_balance()
+        entry = balances.get(step.market.base)
+        free = floor_to_step(entry.free, step.market.amount_step) if entry is not None else ZERO
+        if free >= size:
+            return size
+        logger.warning("Bracket %s: exit of %s cut to the %s held", bracket.id, size, free)
+        return free
+
+    async def _market_exit(self, step: BracketPass, leg: Leg, wanted: Decimal) -> None:
         bracket, position = step.bracket, step.position
+        size = await self._held(step, wanted)
+        if size < wanted:
+            last = (await step.gateway.fetch_ticker(bracket.symbol)).last
+            if not slice_fits(step.market, size, last):
+                size = wanted  # too little is held to sell: the refusal below closes the bracket
         generation = position.next_generation(leg)
         if generation > MAX_CLOSE_ATTEMPTS:
             logger.error(

@@ -18,7 +18,7 @@ from engine.common.money import ZERO
 
 @dataclass(frozen=True)
 class BracketFigures:
-    entry_price: Decimal  # the limit price, or the estimated fill of a market entry
+    entry_price: Decimal  # the expected fill: a limit's price, or the market's when it is better
     fee_rate: Decimal
     loss_at_stop: Decimal
     gains: tuple[Decimal, ...]  # at each target, for that target's quantity

@@ -27,7 +27,7 @@ from typing import Any
 from engine.brackets.context import BracketPass
 from engine.brackets.exits import ExitDesk
 from engine.brackets.models import Bracket, BracketStatus, CloseReason, LegRole
-from engine.brackets.position import Position
+from engine.brackets.position import Position, average_fill
 from engine.brackets.state import check_transition
 from engine.common.clock import Clock
 from engine.common.crash_points import crash_point
@@ -283,11 +283,14 @@ class BracketKeeper:
                 bracket,
                 target=index,
                 quantity=exited[index - 1],
+                price=average_fill(legs),
                 result=sum((position.exit_result(order) for order in legs), ZERO),
                 open_quantity=position.open_quantity,
             )
 
     async def emit(self, name: str, bracket: Bracket, **payload: Any) -> None:
+        # NOTE: callers save what was reported before this, in their own transaction, so a
+        # crash or a failed outbox write in between loses the message rather than repeating it.
         await self._bus.publish(
             Event(
                 name=name,

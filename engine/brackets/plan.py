@@ -75,7 +75,7 @@ class BracketPlan:
 
 
 def fit_plan(request: BracketRequest, market: Market, reference: Decimal, exit_mode: ExitMode) -> BracketPlan:
-    """Check and fit a bracket; ``reference`` is the expected entry price of a market entry.
+    """Check and fit a bracket; ``reference`` is the ask for a buy and the bid for a sell.
 
     Raises ValidationError with a BRACKET_* code naming the value and the rule.
     """
@@ -101,7 +101,7 @@ def fit_plan(request: BracketRequest, market: Market, reference: Decimal, exit_m
     if stop <= ZERO or any(price <= ZERO for price in targets):
         raise ValidationError("PRICE_BELOW_TICK", value=min((stop, *targets)), step=market.price_step)
 
-    check_sides(long, entry if entry is not None else reference, stop, targets)
+    check_sides(long, expected_fill(long, entry, reference), stop, targets)
 
     def fits(index: int, size: Decimal) -> bool:
         return slice_fits(market, size, min(stop, targets[index]))
@@ -127,6 +127,16 @@ def fit_plan(request: BracketRequest, market: Market, reference: Decimal, exit_m
         exit_mode=exit_mode,
         merges=tuple(merges),
     )
+
+
+def expected_fill(long: bool, entry: Decimal | None, reference: Decimal) -> Decimal:
+    """Return the price the entry is expected to fill at, ``reference`` being the ask (a buy) or bid.
+
+    A limit already past the market fills at once at the market's price, not at its limit.
+    """
+    if entry is None:
+        return reference
+    return min(entry, reference) if long else max(entry, reference)
 
 
 def check_sides(long: bool, entry: Decimal, stop: Decimal, targets: Sequence[Decimal]) -> None:

@@ -130,3 +130,12 @@ def quote_fee(order: Order, base_asset: str) -> Decimal:
     if order.fee_asset == base_asset:
         return order.fee * (order.average_price or order.price or ZERO)
     return order.fee
+
+
+def average_fill(orders: list[Order]) -> Decimal | None:
+    """Return the volume-weighted average price of the orders' fills, or None when nothing filled."""
+    filled = [order for order in orders if order.filled_quantity > ZERO and order.average_price is not None]
+    quantity = sum((order.filled_quantity for order in filled), ZERO)
+    if quantity <= ZERO:
+        return None
+    return sum((order.filled_quantity * order.average_price for order in filled), ZERO) / quantity

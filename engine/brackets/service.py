@@ -124,8 +124,10 @@ class BracketService:
         draft = self._orders.drafts.new(user, account, entry, assessment.estimate)
         draft.bracket = plan
         await self._orders.drafts.store(draft)
-        entry_price = plan.entry_price if plan.entry_price is not None else assessment.estimate.price
-        figures = bracket_figures(plan, entry_price, market.taker_fee, _equity(assessment.report))
+        # The estimate's price is where the entry is expected to fill: a limit already past the
+        # market fills at the market's price.
+        expected = assessment.estimate.price
+        figures = bracket_figures(plan, expected, market.taker_fee, _equity(assessment.report))
         logger.info(
             "Bracket draft %s for user %s: %s %s %s, stop %s, %d targets, %s exits",
             draft.id,

@@ -11,6 +11,8 @@ end of the list means no fault):
 - ``insufficient_funds``, ``key_revoked``: the exchange refuses the order.
 
 Nothing changes when the variables are not set; production never sets them.
+With them set, PAPER orders take the PENDING-first path of a live exchange
+(see ``wrap_for_tests``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import os
 from collections import deque
 from typing import Any
 
-from engine.common.crash_points import hooks_enabled
+from engine.common.crash_points import POINT_VARIABLE, hooks_enabled
 from engine.errors import PermanentExchangeError, TemporaryExchangeError
 from engine.exchanges.models import ExchangeOrder
 from engine.exchanges.ports import ExchangeGateway
@@ -36,21 +38,26 @@ _queue: deque[str] | None = None
 
 
 def wrap_for_tests(gateway: ExchangeGateway) -> ExchangeGateway:
-    """Return the gateway, wrapped in the fault injector when the test hooks ask for exchange faults."""
-    queue = _faults()
-    if not queue:
+    """Return the gateway, wrapped in the fault injector when the test hooks are on.
+
+    With PATRIOT_TEST_HOOKS=1 and exchange faults or a crash point set, the
+    wrapper also hides PAPER's one-transaction ``create_order_atomically``.
+    PAPER orders then take the PENDING-first path of a live exchange, whose
+    steps the faults and the crash points exercise.
+    """
+    if not hooks_enabled() or not (os.environ.get(FAULTS_VARIABLE) or os.environ.get(POINT_VARIABLE)):
         return gateway
-    return FaultInjectingGateway(gateway, queue)  # type: ignore[return-value]
+    return FaultInjectingGateway(gateway, _faults())  # type: ignore[return-value]
 
 
-def _faults() -> deque[str] | None:
+def _faults() -> deque[str]:
     global _queue
     if _queue is None:
-        text = os.environ.get(FAULTS_VARIABLE, "") if hooks_enabled() else ""
+        text = os.environ.get(FAULTS_VARIABLE, "")
         _queue = deque(part.strip() for part in text.split(","))
         if text:
             logger.warning("Test hooks are on: exchange faults %s", text)
-    return _queue if any(_queue) else None
+    return _queue
 
 
 class FaultInjectingGateway:
@@ -62,6 +69,8 @@ class FaultInjectingGateway:
         self._hidden: dict[str, int] = {}
 
     def __getattr__(self, name: str) -> Any:
+        if name == "create_order_atomically":
+            raise AttributeError(name)  # so isinstance(..., AtomicOrderGateway) is False
         return getattr(self._inner, name)
 
     async def create_order(self, request: OrderRequest) -> ExchangeOrder:

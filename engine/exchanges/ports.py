@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from engine.accounts.models import Account, Exchange
 from engine.exchanges.models import BalanceEntry, Capabilities, ExchangeOrder, ExchangeTrade, OrderBook
 from engine.market.models import Market, Ticker
 from engine.orders.models import OrderRequest
+
+if TYPE_CHECKING:
+    from engine.uow import UnitOfWork
 
 
 class ExchangeGateway(Protocol):
@@ -82,6 +86,30 @@ class ExchangeGateway(Protocol):
     async def fetch_my_trades(self, symbol: str, since: datetime | None = None) -> list[ExchangeTrade]: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class AtomicOrderGateway(Protocol):
+    """A gateway whose exchange keeps its books in PATRIOT's own database (the PAPER simulator).
+
+    No network is involved, so the order can be created, filled and recorded in
+    one transaction: if the process dies before the commit, neither PATRIOT nor
+    the exchange has the order, and nothing needs reconciling. A live exchange
+    never offers this: its order must be stored PENDING before it is sent.
+    """
+
+    async def create_order_atomically(
+        self,
+        request: OrderRequest,
+        before: Callable[[UnitOfWork], Awaitable[None]],
+        after: Callable[[UnitOfWork, ExchangeOrder], Awaitable[None]],
+    ) -> ExchangeOrder:
+        """Create the order in one write transaction: ``before`` runs first in it, ``after`` last.
+
+        Either callback may raise to roll everything back. Raises
+        ``PermanentExchangeError`` as ``create_order`` does, with nothing written.
+        """
+        ...
 
 
 class GatewayProvider(Protocol):

@@ -11,10 +11,9 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
-import ccxt.async_support as ccxt
-
 from engine.common.clock import Clock
 from engine.errors import TemporaryExchangeError, ValidationError
+from engine.exchanges.ccxt.lazy import ccxt
 from engine.market.models import Ticker
 
 logger = logging.getLogger(__name__)

@@ -39,7 +39,7 @@ from engine.notifications.ports import (
     MessageSender,
 )
 from engine.notifications.reachability import Reachability
-from engine.notifications.schedule import DeliverySchedule, QueuedMessage
+from engine.notifications.schedule import DEFAULT_BURST, DeliverySchedule, QueuedMessage
 from engine.uow import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ class DeliveryConfig:
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 300.0
     global_flood_chats: int = 3
+    burst: int = DEFAULT_BURST  # messages that may start at once after the loop was held up
     refill_seconds: float = 1.0  # how often the table is read for messages queued by another process
     resync_seconds: float = 30.0  # how often every PENDING id is read again, in case one was missed
 
@@ -79,7 +80,9 @@ class OutboxDispatcher:
         self._clock = clock
         self.config = config or DeliveryConfig()
         self._monotonic = monotonic
-        self._schedule = DeliverySchedule(self.config.rate_per_second, self.config.chat_interval_seconds)
+        self._schedule = DeliverySchedule(
+            self.config.rate_per_second, self.config.chat_interval_seconds, self.config.burst
+        )
         self._wakeup = asyncio.Event()
         self._watermark = 0
         self._floods: deque[tuple[float, int]] = deque()

@@ -4,17 +4,21 @@ Times are monotonic seconds. A chat's messages leave one at a time in the order
 (priority, then queuing order); a chat whose message is in flight waits for
 the answer, then for ``chat_interval`` more, so two messages to one chat always
 arrive at least ``chat_interval`` apart. Across chats the next message is the
-highest-priority ready head, and starts are spaced ``1 / rate`` apart.
+highest-priority ready head, and starts take tokens from a bucket that fills
+at ``rate`` a second and holds ``burst`` tokens: over any time ``t`` at most
+``burst + rate * t`` messages start. So a delivery loop that was held up (a
+slow database write, another task hogging the event loop) catches up on the
+time it lost instead of losing it, and the long-run rate stays ``rate``.
 """
 
 from __future__ import annotations
 
 import heapq
-import math
-from collections import deque
 from dataclasses import dataclass
 
-CATCH_UP_SECONDS = 0.2
+# Telegram allows about 30 messages a second to different chats; at the default
+# 25 a second, a burst of 5 keeps every second within that.
+DEFAULT_BURST = 5
 
 
 @dataclass
@@ -27,15 +31,37 @@ class QueuedMessage:
     attempts: int = 0
 
 
+class TokenBucket:
+    """Start tokens: ``rate`` a second, at most ``capacity`` saved up."""
+
+    def __init__(self, rate: float, capacity: float) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate_per_second must be positive, got {rate}")
+        if capacity < 1:
+            raise ValueError(f"burst must be at least 1, got {capacity}")
+        self.rate = rate
+        self.capacity = capacity
+        self._tokens = 1.0  # a fresh start sends one message at once, not a burst
+        self._updated: float | None = None
+
+    def ready_at(self, now: float) -> float:
+        """When a token is there to take (``now`` if one is there already)."""
+        tokens = self._level(now)
+        return now if tokens >= 1.0 else now + (1.0 - tokens) / self.rate
+
+    def take(self, now: float) -> None:
+        self._tokens = self._level(now) - 1.0
+        self._updated = now
+
+    def _level(self, now: float) -> float:
+        if self._updated is None:
+            return self._tokens
+        return min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+
+
 class DeliverySchedule:
-    def __init__(self, rate_per_second: float, chat_interval: float) -> None:
-        if rate_per_second <= 0:
-            raise ValueError(f"rate_per_second must be positive, got {rate_per_second}")
-        self.spacing = 1.0 / rate_per_second
-        # A loop that fell behind may catch up this far, so a slow step does not lower the rate.
-        # The one-second window below still caps any second at ``rate_per_second`` starts.
-        self.catch_up = max(self.spacing, CATCH_UP_SECONDS)
-        self._recent_starts: deque[float] = deque(maxlen=max(1, math.floor(rate_per_second)))
+    def __init__(self, rate_per_second: float, chat_interval: float, burst: float = DEFAULT_BURST) -> None:
+        self._bucket = TokenBucket(rate_per_second, burst)
         self.chat_interval = chat_interval
         self._messages: dict[int, QueuedMessage] = {}
         self._queues: dict[int, list[tuple[int, int]]] = {}  # chat -> heap of (-priority, id)
@@ -46,7 +72,6 @@ class DeliverySchedule:
         # an entry whose version is old is skipped when it comes up.
         self._ready: list[tuple[int, int, int, int]] = []
         self._waiting: list[tuple[float, int, int]] = []
-        self._next_slot = 0.0
         self._paused_until = 0.0
 
     def __len__(self) -> int:
@@ -73,7 +98,7 @@ class DeliverySchedule:
         if not self._ready:
             return None, self._time_to_next_waiting(now)
 
-        gate = max(self._next_slot, self._paused_until, self._window_gate())
+        gate = max(self._bucket.ready_at(now), self._paused_until)
         if gate > now:
             return None, gate - now
         _priority, message_id, _chat, _version = self._ready[0]
@@ -89,10 +114,7 @@ class DeliverySchedule:
             del self._queues[message.chat_id]
         self._busy.add(message.chat_id)
         self._bump(message.chat_id)
-        self._recent_starts.append(now)
-        # Keep the cadence while sends follow each other; after a pause start a new one.
-        on_cadence = now - self._next_slot < self.catch_up
-        self._next_slot = (self._next_slot if on_cadence else now) + self.spacing
+        self._bucket.take(now)
 
     def finish(self, message: QueuedMessage, now: float, *, retry_at: float | None = None) -> None:
         """Record the answer: the chat may send after ``chat_interval``; ``retry_at`` requeues the message."""
@@ -123,12 +145,6 @@ class DeliverySchedule:
         return ids
 
     # -- internals -------------------------------------------------------------
-
-    def _window_gate(self) -> float:
-        """When the oldest of the last ``rate`` starts leaves the one-second window."""
-        if len(self._recent_starts) < (self._recent_starts.maxlen or 1):
-            return 0.0
-        return self._recent_starts[0] + 1.0
 
     def _bump(self, chat: int) -> int:
         version = self._version.get(chat, 0) + 1

@@ -164,9 +164,10 @@ class OrderChanges:
     async def cancel_all(
         self, user: User, *, symbol: str | None = None, account_id: uuid.UUID | None = None
     ) -> list[BatchOutcome]:
-        """Cancel every open order (of one symbol, or of one account); report each one."""
+        """Cancel every open order (of one symbol, or of one account) but brackets' exits; report each one."""
         outcomes = []
-        for order in await self.open_orders(user, symbol=symbol, account_id=account_id):
+        orders = await self.open_orders(user, symbol=symbol, account_id=account_id)
+        for order in (order for order in orders if not order.is_bracket_exit):
             try:
                 outcomes.append(BatchOutcome(order.short_id, await self.cancel(user, order.id)))
             except PatriotError as error:
@@ -298,7 +299,7 @@ def _require_trading(user: User) -> None:
 
 def _require_not_exit(order: Order) -> None:
     """A bracket's exits follow its position; only closing the bracket removes them."""
-    if order.bracket_id is not None and order.bracket_leg != "entry":
+    if order.is_bracket_exit:
         raise ValidationError("BRACKET_LEG", order=order.short_id, bracket=order.bracket_id.hex[:8])
 
 
@@ -307,7 +308,8 @@ def _require_modifiable(
 ) -> None:
     if order.bracket_id is not None:
         # Changing a leg would leave the bracket's other legs out of step with it.
-        raise ValidationError("BRACKET_LEG", order=order.short_id, bracket=order.bracket_id.hex[:8])
+        code = "BRACKET_LEG" if order.is_bracket_exit else "BRACKET_ENTRY"
+        raise ValidationError(code, order=order.short_id, bracket=order.bracket_id.hex[:8])
     if order.status not in MODIFIABLE or order.type is OrderType.MARKET or order.exchange_order_id is None:
         raise ValidationError("ORDER_NOT_MODIFIABLE", order=order.short_id, status=order.status)
     if price is not None and not order.type.needs_price:

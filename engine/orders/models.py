@@ -166,6 +166,11 @@ class Order:
     replaces_order_id: uuid.UUID | None = None
 
     @property
+    def is_bracket_exit(self) -> bool:
+        """True for a bracket's exits, which follow its position and leave only when it closes."""
+        return self.bracket_id is not None and self.bracket_leg != "entry"
+
+    @property
     def remaining_quantity(self) -> Decimal:
         return self.quantity - self.filled_quantity
 

@@ -4,6 +4,11 @@ Every order is stored with its client_order_id before it is sent. When the
 exchange's response is lost (timeout, network error), the order is looked up by
 that id instead of being sent again. An order still unconfirmed after the
 lookups stays PENDING for the reconciliation job (``engine.orders.sync``).
+
+On the PAPER simulator, whose books are tables in the same database, the
+order is stored, filled and recorded in one transaction instead
+(``AtomicOrderGateway``): a crash before the commit leaves no trace on either
+side, so there is nothing to look up.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from engine.errors import (
 )
 from engine.events import Event, EventBus
 from engine.exchanges.models import ExchangeOrder
-from engine.exchanges.ports import ExchangeGateway, GatewayProvider
+from engine.exchanges.ports import AtomicOrderGateway, ExchangeGateway, GatewayProvider
 from engine.market.models import Market
 from engine.orders.changes import OrderChanges
 from engine.orders.draft_book import DraftBook
@@ -60,7 +65,7 @@ from engine.orders.validation import (
     validate_flags,
 )
 from engine.risk.pretrade import PreTradeChecker, PreTradeReport, TradeContext
-from engine.uow import UnitOfWorkFactory
+from engine.uow import UnitOfWork, UnitOfWorkFactory
 from engine.users.models import Permission, User
 
 logger = logging.getLogger(__name__)
@@ -165,9 +170,10 @@ class OrderService:
         """Place the draft's order, or apply the modification it carries.
 
         The press moves the draft to CONFIRMING; it becomes CONFIRMED in the
-        transaction that stores the PENDING order, so a confirmed draft always
-        has its order. A refusal before that (a pre-trade denial) opens the
-        draft again; a crash leaves it CONFIRMING for ``bot.order_recovery``.
+        transaction that stores the order (PENDING, or PAPER's filled or
+        rejected one), so a confirmed draft always has its order. A refusal
+        before that (a pre-trade denial) opens the draft again; a crash leaves
+        it CONFIRMING for ``bot.order_recovery``.
         A bracket's draft is not an order's: the bracket service confirms it.
         """
         draft = await self.drafts.claim(user, draft_id)
@@ -224,6 +230,19 @@ class OrderService:
         if bracket is not None:
             order.bracket_id, order.bracket_leg = bracket.bracket_id, bracket.leg
         crash_point("order_before_persist")
+        # A bracket's legs keep the PENDING-first path: its restart recovery is built on that path's steps.
+        placed = (
+            bracket is None
+            and isinstance(gateway, AtomicOrderGateway)
+            and await self._place_atomically(
+                user, gateway, order, shown_inline=shown_inline, draft_id=draft_id
+            )
+        )
+        if placed:
+            crash_point("order_recorded")
+            return order
+        # Live exchanges, bracket legs and a client order id the simulator already has:
+        # stored PENDING, then sent.
         await self._persist_pending(user, order, draft_id)
         crash_point("order_persisted")
         exchange_report = await self._submit(gateway, order, shown_inline=shown_inline)
@@ -290,10 +309,7 @@ class OrderService:
         async with self._uow() as uow:
             if draft_id is not None:
                 await self.drafts.close_in(uow, user, draft_id)
-            # Unique per user covers unique per account: an account has one owner.
-            taken = await uow.orders.get_by_client_id_for_user(user.id, order.client_order_id)
-            if taken is not None:
-                raise ValidationError("CLIENT_ORDER_ID_TAKEN", value=order.client_order_id)
+            await _require_client_id_free(uow, user, order.client_order_id)
             await uow.orders.add(order)
             await uow.commit()
         logger.info(
@@ -306,6 +322,83 @@ class OrderService:
             order.symbol,
             order.client_order_id,
         )
+
+    async def _place_atomically(
+        self,
+        user: User,
+        gateway: AtomicOrderGateway,
+        order: Order,
+        *,
+        shown_inline: bool,
+        draft_id: uuid.UUID | None = None,
+    ) -> bool:
+        """Store, fill and record a PAPER order in one transaction, then emit its event.
+
+        Returns False, with nothing stored, when the simulator already knows the
+        client order id; the caller then takes the path that looks it up.
+        """
+        outcome: list[tuple[OrderStatus, int]] = []
+
+        async def before(uow: UnitOfWork) -> None:
+            if draft_id is not None:
+                await self.drafts.close_in(uow, user, draft_id)
+            await _require_client_id_free(uow, user, order.client_order_id)
+
+        async def after(uow: UnitOfWork, report: ExchangeOrder) -> None:
+            previous, new_fills = apply_report(order, report)
+            order.updated_at = self._clock.now()
+            await uow.orders.add(order)
+            for fill in new_fills:
+                await uow.orders.add_fill(fill)
+            delta = base_delta(order, new_fills)
+            if delta:
+                await uow.orders.add_to_holding(order.account_id, order.base_asset, delta)
+            outcome.append((previous, len(new_fills)))
+
+        try:
+            await gateway.create_order_atomically(request_of(order), before, after)
+        except PermanentExchangeError as exc:
+            if exc.reason == "DUPLICATE_CLIENT_ORDER_ID":
+                return False
+            await self._store_rejected(
+                user, order, exc.reason or str(exc), shown_inline=shown_inline, draft_id=draft_id
+            )
+            return True
+
+        previous, fill_count = outcome[0]
+        logger.info(
+            "Order %s for user %s: %s %s %s %s (client order %s) on PAPER -> %s (%d fills)",
+            order.id,
+            user.telegram_id,
+            order.type,
+            order.side,
+            order.quantity,
+            order.symbol,
+            order.client_order_id,
+            order.status,
+            fill_count,
+        )
+        name = event_name_for(previous, order, fill_count)
+        if name is not None:
+            await self.emit(name, order, shown_inline=shown_inline)
+        return True
+
+    async def _store_rejected(
+        self, user: User, order: Order, reason: str, *, shown_inline: bool, draft_id: uuid.UUID | None = None
+    ) -> None:
+        """Store an order the simulator rejected, as REJECTED with the reason, and emit order_rejected."""
+        check_transition(order.status, OrderStatus.REJECTED)
+        order.status = OrderStatus.REJECTED
+        order.reject_reason = reason
+        order.updated_at = self._clock.now()
+        async with self._uow() as uow:
+            if draft_id is not None:
+                await self.drafts.close_in(uow, user, draft_id)
+            await _require_client_id_free(uow, user, order.client_order_id)
+            await uow.orders.add(order)
+            await uow.commit()
+        logger.info("Order %s of user %s REJECTED: %s", order.id, user.telegram_id, reason)
+        await self.emit("order_rejected", order, shown_inline=shown_inline)
 
     async def _submit(
         self, gateway: ExchangeGateway, order: Order, *, shown_inline: bool
@@ -410,6 +503,13 @@ class OrderService:
                 shown_inline=shown_inline,
             )
         )
+
+
+async def _require_client_id_free(uow: UnitOfWork, user: User, client_order_id: str) -> None:
+    # Unique per user covers unique per account: an account has one owner.
+    taken = await uow.orders.get_by_client_id_for_user(user.id, client_order_id)
+    if taken is not None:
+        raise ValidationError("CLIENT_ORDER_ID_TAKEN", value=client_order_id)
 
 
 def _require_trading(user: User) -> None:

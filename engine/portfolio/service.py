@@ -68,7 +68,10 @@ class PortfolioService:
         """Value every active account; an unreachable one comes back with its last stored values."""
         async with self._uow(read_only=True) as uow:
             accounts = [a for a in await uow.accounts.list_for_user(user.id) if a.is_active]
-            stored = await uow.portfolio.get_valuations([a.id for a in accounts])
+            # PAPER balances are read from the database and cannot be unreachable,
+            # so only live accounts keep a stored valuation to fall back on.
+            live = [a.id for a in accounts if not a.is_paper]
+            stored = await uow.portfolio.get_valuations(live) if live else {}
 
         now = self._clock.now()
         valuations = [await value_account(self._gateways, a, stored.get(a.id), now) for a in accounts]
@@ -76,7 +79,7 @@ class PortfolioService:
         return valuations
 
     async def _store(self, valuations: Sequence[AccountValuation]) -> None:
-        fresh = [v for v in valuations if v.is_live and v.valued_at is not None]
+        fresh = [v for v in valuations if v.is_live and v.valued_at is not None and not v.account.is_paper]
         if not fresh:
             return
         async with self._uow() as uow:

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Protocol
 
 from engine.accounts.models import Account, Exchange
@@ -26,6 +27,7 @@ from engine.portfolio.service import USD_STABLE, VALUATION_ASSET
 logger = logging.getLogger(__name__)
 
 LIVE_READ_CONCURRENCY = 8
+YIELD_EVERY = 500  # users valued between two turns of the event loop
 
 
 class PaperBalanceSource(Protocol):
@@ -50,7 +52,7 @@ class Exposure:
     positions: dict[str, Decimal] = field(default_factory=dict)  # "BTC/USDT" -> value in USDT
     unpriced: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def gross(self) -> Decimal:
         return sum((abs(value) for value in self.positions.values()), ZERO)
 
@@ -85,15 +87,26 @@ class ExposureReader:
         self._gateways = gateways
 
     async def read(
-        self, accounts_by_user: dict[uuid.UUID, list[Account]]
+        self,
+        accounts_by_user: dict[uuid.UUID, list[Account]],
+        *,
+        known: dict[uuid.UUID, dict[str, BalanceEntry]] | None = None,
     ) -> dict[uuid.UUID, Exposure | None]:
-        """Value every user's active accounts; None for a user with an account that could not be read."""
+        """Value every user's active accounts; None for a user with an account that could not be read.
+
+        ``known`` holds balances the caller has just read (by account id); they
+        are used as they are instead of being read again.
+        """
         accounts = [account for group in accounts_by_user.values() for account in group if account.is_active]
-        balances = await self._read_balances(accounts)
+        known = known or {}
+        balances = await self._read_balances([account for account in accounts if account.id not in known])
+        balances.update((account.id, known[account.id]) for account in accounts if account.id in known)
         prices = await self._price(accounts, balances)
 
         exposures: dict[uuid.UUID, Exposure | None] = {}
-        for user_id, group in accounts_by_user.items():
+        for index, (user_id, group) in enumerate(accounts_by_user.items()):
+            if index and index % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # a scan of many users gives the loop a turn
             active = [account for account in group if account.is_active]
             if any(account.id not in balances for account in active):
                 exposures[user_id] = None  # an unreadable account: the user's equity is unknown

@@ -123,7 +123,9 @@ class RiskAssessor:
             personal = await uow.risk.personal_limits(user.id)
             marks = await uow.risk.marks(user.id)
         limits = resolve_limits(user.risk_profile, stored, personal)
-        exposure = (await self._exposures.read({user.id: accounts})).get(user.id)
+        # The order's own account was read for the balance check a moment ago.
+        known = {context.account.id: context.balances}
+        exposure = (await self._exposures.read({user.id: accounts}, known=known)).get(user.id)
         if exposure is None:
             # An account could not be read: value what this order's account holds.
             exposure = Exposure(equity=ZERO)

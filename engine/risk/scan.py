@@ -9,6 +9,7 @@ together, so an alert is never recorded without its message or the reverse.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ from engine.uow import UnitOfWorkFactory
 from engine.users.models import User
 
 logger = logging.getLogger(__name__)
+
+YIELD_EVERY = 500  # users checked between two turns of the event loop
 
 
 @dataclass
@@ -89,11 +92,13 @@ class RiskScanner:
             settings = await uow.risk.all_alert_settings()
 
         exposures = await self._exposures.read({user.id: accounts for user, accounts in subjects})
-        var_by_user = self._value_at_risk(exposures)
+        var_by_user = await asyncio.to_thread(self._value_at_risk, exposures)
         summary = ScanSummary(users=len(subjects))
         writes = _Writes()
 
-        for user, _accounts in subjects:
+        for index, (user, _accounts) in enumerate(subjects):
+            if index and index % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             exposure = exposures.get(user.id)
             if exposure is None:
                 summary.unreadable += 1

@@ -1,14 +1,20 @@
-"""Orders, their fills, and the net holdings fills deliver to an account."""
+"""Orders, their fills, and the net holdings fills deliver to an account.
+
+Reads and writes are SQLAlchemy Core statements on the tables: the order path
+runs them for every order, and the ORM's unit of work costs several times more
+per row than the statement itself.
+"""
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, bindparam, cast, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -44,7 +50,31 @@ _ORDER_FIELDS = (
 )
 
 
-def _fill_from_row(row: FillRow) -> Fill:
+_ORDERS = OrderRow.__table__
+_FILLS = FillRow.__table__
+_HOLDINGS = HoldingRow.__table__
+
+# Built once: the order path runs these for every order, and a statement built
+# anew costs more Python than SQLite takes to run it.
+_INSERT_ORDER = insert(_ORDERS)
+_UPDATE_ORDER = update(_ORDERS).where(_ORDERS.c.id == bindparam("key"))
+_INSERT_FILL = insert(_FILLS)
+_SELECT_HOLDING = select(_HOLDINGS.c.quantity).where(
+    _HOLDINGS.c.account_id == bindparam("account_id"), _HOLDINGS.c.asset == bindparam("asset")
+)
+_INSERT_HOLDING = insert(_HOLDINGS)
+_UPDATE_HOLDING = update(_HOLDINGS).where(
+    _HOLDINGS.c.account_id == bindparam("key_account"), _HOLDINGS.c.asset == bindparam("key_asset")
+)
+_SELECT_BY_CLIENT_ID_FOR_USER = (
+    select(_ORDERS)
+    .where(_ORDERS.c.user_id == bindparam("user_id"), _ORDERS.c.client_order_id == bindparam("client_id"))
+    .limit(1)
+)
+_SELECT_BY_ID = select(_ORDERS).where(_ORDERS.c.id == bindparam("order_id"))
+
+
+def _fill_from_row(row: Any) -> Fill:
     return Fill(
         id=row.id,
         order_id=row.order_id,
@@ -87,7 +117,7 @@ def _checks_from_json(text: str | None) -> tuple[CheckRecord, ...]:
     )
 
 
-def _order_from_row(row: OrderRow, fills: list[Fill]) -> Order:
+def _order_from_row(row: Any, fills: list[Fill]) -> Order:
     values = {name: getattr(row, name) for name in _ORDER_FIELDS}
     return Order(
         id=row.id,
@@ -101,17 +131,33 @@ def _order_from_row(row: OrderRow, fills: list[Fill]) -> Order:
     )
 
 
-def _fill_order_row(row: OrderRow, order: Order) -> None:
-    for name in _ORDER_FIELDS:
-        setattr(row, name, getattr(order, name))
-    row.side = order.side.value
-    row.type = order.type.value
-    row.time_in_force = order.time_in_force.value
-    row.status = order.status.value
-    row.checks = _checks_to_json(order.checks)
+def _order_values(order: Order) -> dict[str, Any]:
+    values = {name: getattr(order, name) for name in _ORDER_FIELDS}
+    values.update(
+        side=order.side.value,
+        type=order.type.value,
+        time_in_force=order.time_in_force.value,
+        status=order.status.value,
+        checks=_checks_to_json(order.checks),
+    )
+    return values
 
 
-def _filtered(statement: Select[tuple[OrderRow]], where: OrderFilter) -> Select[tuple[OrderRow]]:
+def _fill_values(fill: Fill) -> dict[str, Any]:
+    return {
+        "id": fill.id,
+        "order_id": fill.order_id,
+        "trade_id": fill.trade_id,
+        "price": fill.price,
+        "quantity": fill.quantity,
+        "fee": fill.fee,
+        "fee_asset": fill.fee_asset,
+        "is_maker": fill.is_maker,
+        "executed_at": fill.executed_at,
+    }
+
+
+def _filtered(statement: Select[Any], where: OrderFilter) -> Select[Any]:
     if where.statuses is not None:
         statement = statement.where(OrderRow.status.in_([status.value for status in where.statuses]))
     if where.account_id is not None:
@@ -130,72 +176,45 @@ def _filtered(statement: Select[tuple[OrderRow]], where: OrderFilter) -> Select[
 class SqlOrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        # The session's identity map keeps only weak references to rows, so keeping the rows this
-        # repository loaded lets update() reuse them instead of selecting again.
-        self._rows: dict[uuid.UUID, OrderRow] = {}
 
     async def add(self, order: Order) -> None:
-        row = OrderRow(id=order.id)
-        _fill_order_row(row, order)
-        self._session.add(row)
-        self._rows[row.id] = row
-        await self._session.flush()
+        await self._session.execute(_INSERT_ORDER, {"id": order.id, **_order_values(order)})
 
     async def update(self, order: Order) -> None:
-        row = self._rows.get(order.id) or await self._session.get(OrderRow, order.id)
-        if row is None:
+        result = await self._session.execute(_UPDATE_ORDER, {"key": order.id, **_order_values(order)})
+        if result.rowcount == 0:  # type: ignore[attr-defined]
             raise LookupError(f"order {order.id} does not exist")
-        _fill_order_row(row, order)
-        await self._session.flush()
 
     async def add_fill(self, fill: Fill) -> None:
-        self._session.add(
-            FillRow(
-                id=fill.id,
-                order_id=fill.order_id,
-                trade_id=fill.trade_id,
-                price=fill.price,
-                quantity=fill.quantity,
-                fee=fill.fee,
-                fee_asset=fill.fee_asset,
-                is_maker=fill.is_maker,
-                executed_at=fill.executed_at,
-            )
-        )
-        await self._session.flush()
+        await self._session.execute(_INSERT_FILL, _fill_values(fill))
 
     async def get(self, order_id: uuid.UUID) -> Order | None:
-        row = await self._session.get(OrderRow, order_id)
+        row = (await self._session.execute(_SELECT_BY_ID, {"order_id": order_id})).first()
         return (await self._with_fills([row]))[0] if row else None
 
     async def get_for_user(self, user_id: uuid.UUID, order_id: uuid.UUID) -> Order | None:
-        row = await self._session.scalar(
-            select(OrderRow).where(OrderRow.id == order_id, OrderRow.user_id == user_id)
-        )
-        return (await self._with_fills([row]))[0] if row else None
+        return await self._one(_ORDERS.c.id == order_id, _ORDERS.c.user_id == user_id)
 
     async def get_by_client_id(self, account_id: uuid.UUID, client_order_id: str) -> Order | None:
-        row = await self._session.scalar(
-            select(OrderRow).where(
-                OrderRow.account_id == account_id, OrderRow.client_order_id == client_order_id
-            )
+        return await self._one(
+            _ORDERS.c.account_id == account_id, _ORDERS.c.client_order_id == client_order_id
         )
-        return (await self._with_fills([row]))[0] if row else None
 
     async def get_by_client_id_for_user(self, user_id: uuid.UUID, client_order_id: str) -> Order | None:
-        row = await self._session.scalar(
-            select(OrderRow)
-            .where(OrderRow.user_id == user_id, OrderRow.client_order_id == client_order_id)
-            .limit(1)
-        )
+        parameters = {"user_id": user_id, "client_id": client_order_id}
+        row = (await self._session.execute(_SELECT_BY_CLIENT_ID_FOR_USER, parameters)).first()
+        return (await self._with_fills([row]))[0] if row else None
+
+    async def _one(self, *conditions: Any) -> Order | None:
+        row = (await self._session.execute(select(_ORDERS).where(*conditions).limit(1))).first()
         return (await self._with_fills([row]))[0] if row else None
 
     async def find_by_id_prefix(self, user_id: uuid.UUID, prefix: str, limit: int = 10) -> list[Order]:
         # The first 8 hex digits read the same in SQLite's 32-digit form and
         # PostgreSQL's dashed text, so SQL narrows by them and Python by the rest.
         head = prefix[:8]
-        rows = await self._session.scalars(
-            select(OrderRow)
+        rows = await self._session.execute(
+            select(_ORDERS)
             .where(OrderRow.user_id == user_id, cast(OrderRow.id, String).like(f"{head}%"))
             .order_by(OrderRow.created_at.desc())
             .limit(200)
@@ -212,14 +231,14 @@ class SqlOrderRepository:
         limit: int = 50,
         where: OrderFilter | None = None,
     ) -> tuple[list[Order], int]:
-        statement = select(OrderRow).where(OrderRow.user_id == user_id)
+        statement = select(_ORDERS).where(_ORDERS.c.user_id == user_id)
         if statuses is not None:
             statement = statement.where(OrderRow.status.in_([s.value for s in statuses]))
         if where is not None:
             statement = _filtered(statement, where)
         total = await self._session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         rows = list(
-            await self._session.scalars(
+            await self._session.execute(
                 statement.order_by(OrderRow.created_at.desc(), OrderRow.id).offset(offset).limit(limit)
             )
         )
@@ -227,8 +246,8 @@ class SqlOrderRepository:
 
     async def list_by_status(self, statuses: Iterable[OrderStatus]) -> list[Order]:
         rows = list(
-            await self._session.scalars(
-                select(OrderRow)
+            await self._session.execute(
+                select(_ORDERS)
                 .where(OrderRow.status.in_([s.value for s in statuses]))
                 .order_by(OrderRow.created_at)
             )
@@ -237,8 +256,8 @@ class SqlOrderRepository:
 
     async def list_for_account(self, account_id: uuid.UUID, statuses: Iterable[OrderStatus]) -> list[Order]:
         rows = list(
-            await self._session.scalars(
-                select(OrderRow)
+            await self._session.execute(
+                select(_ORDERS)
                 .where(OrderRow.account_id == account_id, OrderRow.status.in_([s.value for s in statuses]))
                 .order_by(OrderRow.created_at)
             )
@@ -257,8 +276,8 @@ class SqlOrderRepository:
 
     async def list_for_twap(self, twap_id: uuid.UUID) -> list[Order]:
         rows = list(
-            await self._session.scalars(
-                select(OrderRow).where(OrderRow.twap_id == twap_id).order_by(OrderRow.created_at)
+            await self._session.execute(
+                select(_ORDERS).where(OrderRow.twap_id == twap_id).order_by(OrderRow.created_at)
             )
         )
         return await self._with_fills(rows)
@@ -280,26 +299,34 @@ class SqlOrderRepository:
         )
 
     async def add_to_holding(self, account_id: uuid.UUID, asset: str, delta: Decimal) -> Decimal:
-        row = await self._session.get(HoldingRow, (account_id, asset))
-        if row is None:
-            row = HoldingRow(account_id=account_id, asset=asset, quantity=ZERO)
-            self._session.add(row)
-        row.quantity = row.quantity + delta
-        await self._session.flush()
-        return row.quantity
+        # The quantity is exact text on SQLite, so the sum is taken here, not in SQL.
+        current = await self._holding(account_id, asset)
+        if current is None:
+            await self._session.execute(
+                _INSERT_HOLDING, {"account_id": account_id, "asset": asset, "quantity": delta}
+            )
+            return delta
+        quantity = current + delta
+        await self._session.execute(
+            _UPDATE_HOLDING, {"key_account": account_id, "key_asset": asset, "quantity": quantity}
+        )
+        return quantity
 
     async def get_holding(self, account_id: uuid.UUID, asset: str) -> Decimal:
-        row = await self._session.get(HoldingRow, (account_id, asset))
-        return row.quantity if row is not None else ZERO
+        quantity = await self._holding(account_id, asset)
+        return quantity if quantity is not None else ZERO
 
-    async def _with_fills(self, rows: list[OrderRow]) -> list[Order]:
+    async def _holding(self, account_id: uuid.UUID, asset: str) -> Decimal | None:
+        result = await self._session.execute(_SELECT_HOLDING, {"account_id": account_id, "asset": asset})
+        return result.scalar_one_or_none()
+
+    async def _with_fills(self, rows: Sequence[Any]) -> list[Order]:
         if not rows:
             return []
-        self._rows.update((row.id, row) for row in rows)
-        fill_rows = await self._session.scalars(
-            select(FillRow)
-            .where(FillRow.order_id.in_([row.id for row in rows]))
-            .order_by(FillRow.executed_at)
+        fill_rows = await self._session.execute(
+            select(_FILLS)
+            .where(_FILLS.c.order_id.in_([row.id for row in rows]))
+            .order_by(_FILLS.c.executed_at)
         )
         by_order: dict[uuid.UUID, list[Fill]] = {row.id: [] for row in rows}
         for fill_row in fill_rows:

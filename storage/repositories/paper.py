@@ -1,20 +1,45 @@
-"""The PAPER exchange's books."""
+"""The PAPER exchange's books, read and written with SQLAlchemy Core (every PAPER order runs them)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.exchanges.models import ExchangeOrderState, ExchangeTrade
 from engine.exchanges.paper.ledger import PaperBalance, PaperOrder
 from engine.orders.models import OrderSide, OrderType, TimeInForce
 from storage.models import PaperBalanceRow, PaperOrderRow, PaperTradeRow
+from storage.raw import RawDecoder, chunks, raw
 
+_BALANCES = PaperBalanceRow.__table__
+_ORDERS = PaperOrderRow.__table__
+_TRADES = PaperTradeRow.__table__
 _IN_CHUNK = 2000
+
+# Built once: every PAPER order runs these, and a statement built anew costs
+# more Python than SQLite takes to run it.
+_SELECT_BALANCES = select(_BALANCES.c.asset, _BALANCES.c.free, _BALANCES.c.locked).where(
+    _BALANCES.c.account_id == bindparam("account_id")
+)
+_SELECT_BALANCES_FOR_UPDATE = _SELECT_BALANCES.with_for_update()
+_SELECT_BALANCE_ROW = select(_BALANCES.c.asset).where(
+    _BALANCES.c.account_id == bindparam("account_id"), _BALANCES.c.asset == bindparam("asset")
+)
+_INSERT_BALANCE = insert(_BALANCES)
+_UPDATE_BALANCE = update(_BALANCES).where(
+    _BALANCES.c.account_id == bindparam("key_account"), _BALANCES.c.asset == bindparam("key_asset")
+)
+_INSERT_ORDER = insert(_ORDERS)
+_UPDATE_ORDER = update(_ORDERS).where(_ORDERS.c.exchange_order_id == bindparam("key"))
+_INSERT_TRADE = insert(_TRADES)
+_SELECT_BY_CLIENT_ID = select(_ORDERS).where(
+    _ORDERS.c.account_id == bindparam("account_id"), _ORDERS.c.client_order_id == bindparam("client_id")
+)
 _OPEN_STATES = (ExchangeOrderState.OPEN.value,)
 _ORDER_FIELDS = (
     "account_id",
@@ -41,7 +66,7 @@ _ORDER_FIELDS = (
 )
 
 
-def _trade_from_row(row: PaperTradeRow) -> ExchangeTrade:
+def _trade_from_row(row: Any) -> ExchangeTrade:
     return ExchangeTrade(
         trade_id=row.trade_id,
         exchange_order_id=row.exchange_order_id,
@@ -56,7 +81,7 @@ def _trade_from_row(row: PaperTradeRow) -> ExchangeTrade:
     )
 
 
-def _order_from_row(row: PaperOrderRow, trades: list[ExchangeTrade]) -> PaperOrder:
+def _order_from_row(row: Any, trades: list[ExchangeTrade]) -> PaperOrder:
     values = {name: getattr(row, name) for name in _ORDER_FIELDS}
     return PaperOrder(
         exchange_order_id=row.exchange_order_id,
@@ -69,98 +94,104 @@ def _order_from_row(row: PaperOrderRow, trades: list[ExchangeTrade]) -> PaperOrd
     )
 
 
-def _fill_order_row(row: PaperOrderRow, order: PaperOrder) -> None:
-    for name in _ORDER_FIELDS:
-        setattr(row, name, getattr(order, name))
-    row.side = order.side.value
-    row.type = order.type.value
-    row.state = order.state.value
-    row.time_in_force = order.time_in_force.value
+def _order_values(order: PaperOrder) -> dict[str, Any]:
+    values = {name: getattr(order, name) for name in _ORDER_FIELDS}
+    values.update(
+        side=order.side.value,
+        type=order.type.value,
+        state=order.state.value,
+        time_in_force=order.time_in_force.value,
+    )
+    return values
 
 
 class SqlPaperLedger:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        # The session's identity map keeps only weak references to rows, so keeping the rows this
-        # ledger loaded lets the saves reuse them instead of selecting again.
-        self._balance_rows: dict[tuple[uuid.UUID, str], PaperBalanceRow] = {}
-        self._order_rows: dict[str, PaperOrderRow] = {}
+        # Balance rows this ledger has seen, so a save knows whether to UPDATE or INSERT.
+        self._stored_balances: set[tuple[uuid.UUID, str]] = set()
 
     async def get_balances(
         self, account_id: uuid.UUID, *, for_update: bool = False
     ) -> dict[str, PaperBalance]:
-        statement = select(PaperBalanceRow).where(PaperBalanceRow.account_id == account_id)
-        if for_update:
-            statement = statement.with_for_update()
-        rows = list(await self._session.scalars(statement))
-        self._balance_rows.update(((row.account_id, row.asset), row) for row in rows)
-        return {row.asset: PaperBalance(row.asset, row.free, row.locked) for row in rows}
+        statement = _SELECT_BALANCES_FOR_UPDATE if for_update else _SELECT_BALANCES
+        rows = (await self._session.execute(statement, {"account_id": account_id})).all()
+        self._stored_balances.update((account_id, asset) for asset, _free, _locked in rows)
+        return {asset: PaperBalance(asset, free, locked) for asset, free, locked in rows}
 
     async def get_balances_many(
         self, account_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, dict[str, PaperBalance]]:
         found: dict[uuid.UUID, dict[str, PaperBalance]] = {}
         ids = list(account_ids)
-        columns = PaperBalanceRow.__table__.c
-        statement = select(columns.account_id, columns.asset, columns.free, columns.locked)
+        columns = _BALANCES.c
+        statement = select(raw(columns.account_id), columns.asset, raw(columns.free), raw(columns.locked))
         # Many accounts: read the whole table once and keep the wanted ones, which is
         # cheaper than IN lists (chunked to stay under every database's parameter limit).
-        if len(ids) > _IN_CHUNK:
-            wanted = set(ids)
-            connection = await self._session.connection()
-            for account_id, asset, free, locked in (await connection.execute(statement)).all():
-                if account_id in wanted:
-                    found.setdefault(account_id, {})[asset] = PaperBalance(asset, free, locked)
-            return found
-        rows = await self._session.execute(statement.where(columns.account_id.in_(ids)))
-        for account_id, asset, free, locked in rows.all():
-            found.setdefault(account_id, {})[asset] = PaperBalance(asset, free, locked)
+        # Raw values are decoded once per distinct value: balances repeat a lot.
+        if len(ids) <= _IN_CHUNK:
+            statement = statement.where(columns.account_id.in_(ids))
+        result = await self._session.execute(statement)
+        # Grouped by the raw key first: hashing text is far cheaper than hashing uuid.UUID.
+        by_key: dict[Any, dict[str, PaperBalance]] = {}
+        decode = RawDecoder()
+        async for rows in chunks(result):
+            for account_key, asset, free, locked in rows:
+                balance = PaperBalance(asset, decode.decimal(free), decode.decimal(locked))
+                by_key.setdefault(account_key, {})[asset] = balance
+        wanted = set(ids)
+        for account_key, balances in by_key.items():
+            account_id = decode.uuid(account_key)
+            if account_id in wanted:
+                found[account_id] = balances
         return found
 
     async def save_balance(self, account_id: uuid.UUID, balance: PaperBalance) -> None:
         key = (account_id, balance.asset)
-        row = self._balance_rows.get(key) or await self._session.get(PaperBalanceRow, key)
-        if row is None:
-            row = PaperBalanceRow(account_id=account_id, asset=balance.asset)
-            self._session.add(row)
-        self._balance_rows[key] = row
-        row.free = balance.free
-        row.locked = balance.locked
-        await self._session.flush()
+        values = {"free": balance.free, "locked": balance.locked}
+        if key not in self._stored_balances:
+            found = await self._session.execute(
+                _SELECT_BALANCE_ROW, {"account_id": account_id, "asset": balance.asset}
+            )
+            self._stored_balances.add(key)
+            if found.first() is None:
+                await self._session.execute(
+                    _INSERT_BALANCE, {"account_id": account_id, "asset": balance.asset, **values}
+                )
+                return
+        await self._session.execute(
+            _UPDATE_BALANCE, {"key_account": account_id, "key_asset": balance.asset, **values}
+        )
 
     async def add_order(self, order: PaperOrder) -> None:
-        row = PaperOrderRow(exchange_order_id=order.exchange_order_id)
-        _fill_order_row(row, order)
-        self._session.add(row)
-        self._order_rows[row.exchange_order_id] = row
-        await self._session.flush()
+        await self._session.execute(
+            _INSERT_ORDER, {"exchange_order_id": order.exchange_order_id, **_order_values(order)}
+        )
 
     async def update_order(self, order: PaperOrder) -> None:
-        row = self._order_rows.get(order.exchange_order_id) or await self._session.get(
-            PaperOrderRow, order.exchange_order_id
+        result = await self._session.execute(
+            _UPDATE_ORDER, {"key": order.exchange_order_id, **_order_values(order)}
         )
-        if row is None:
+        if result.rowcount == 0:  # type: ignore[attr-defined]
             raise LookupError(f"paper order {order.exchange_order_id} does not exist")
-        _fill_order_row(row, order)
-        await self._session.flush()
 
     async def add_trade(self, account_id: uuid.UUID, trade: ExchangeTrade) -> None:
-        self._session.add(
-            PaperTradeRow(
-                trade_id=trade.trade_id,
-                account_id=account_id,
-                exchange_order_id=trade.exchange_order_id,
-                symbol=trade.symbol,
-                side=trade.side.value,
-                price=trade.price,
-                quantity=trade.quantity,
-                fee=trade.fee,
-                fee_asset=trade.fee_asset,
-                is_maker=trade.is_maker,
-                executed_at=trade.executed_at,
-            )
+        await self._session.execute(
+            _INSERT_TRADE,
+            {
+                "trade_id": trade.trade_id,
+                "account_id": account_id,
+                "exchange_order_id": trade.exchange_order_id,
+                "symbol": trade.symbol,
+                "side": trade.side.value,
+                "price": trade.price,
+                "quantity": trade.quantity,
+                "fee": trade.fee,
+                "fee_asset": trade.fee_asset,
+                "is_maker": trade.is_maker,
+                "executed_at": trade.executed_at,
+            },
         )
-        await self._session.flush()
 
     async def get_order(
         self,
@@ -171,21 +202,25 @@ class SqlPaperLedger:
     ) -> PaperOrder | None:
         if exchange_order_id is None and client_order_id is None:
             raise ValueError("get_order needs exchange_order_id or client_order_id")
-        statement = select(PaperOrderRow).where(PaperOrderRow.account_id == account_id)
+        if exchange_order_id is None:
+            parameters = {"account_id": account_id, "client_id": client_order_id}
+            row = (await self._session.execute(_SELECT_BY_CLIENT_ID, parameters)).first()
+            return (await self._with_trades([row]))[0] if row else None
+        statement = select(_ORDERS).where(_ORDERS.c.account_id == account_id)
         if exchange_order_id is not None:
-            statement = statement.where(PaperOrderRow.exchange_order_id == exchange_order_id)
+            statement = statement.where(_ORDERS.c.exchange_order_id == exchange_order_id)
         if client_order_id is not None:
-            statement = statement.where(PaperOrderRow.client_order_id == client_order_id)
-        row = await self._session.scalar(statement)
+            statement = statement.where(_ORDERS.c.client_order_id == client_order_id)
+        row = (await self._session.execute(statement)).first()
         return (await self._with_trades([row]))[0] if row else None
 
     async def list_open_orders(self, account_id: uuid.UUID, symbol: str | None = None) -> list[PaperOrder]:
-        statement = select(PaperOrderRow).where(
-            PaperOrderRow.account_id == account_id, PaperOrderRow.state.in_(_OPEN_STATES)
+        statement = select(_ORDERS).where(
+            _ORDERS.c.account_id == account_id, _ORDERS.c.state.in_(_OPEN_STATES)
         )
         if symbol is not None:
-            statement = statement.where(PaperOrderRow.symbol == symbol)
-        rows = list(await self._session.scalars(statement.order_by(PaperOrderRow.created_at)))
+            statement = statement.where(_ORDERS.c.symbol == symbol)
+        rows = (await self._session.execute(statement.order_by(_ORDERS.c.created_at))).all()
         return await self._with_trades(rows)
 
     async def accounts_with_open_orders(self) -> list[uuid.UUID]:
@@ -197,22 +232,19 @@ class SqlPaperLedger:
     async def list_trades(
         self, account_id: uuid.UUID, symbol: str, since: datetime | None = None
     ) -> list[ExchangeTrade]:
-        statement = select(PaperTradeRow).where(
-            PaperTradeRow.account_id == account_id, PaperTradeRow.symbol == symbol
-        )
+        statement = select(_TRADES).where(_TRADES.c.account_id == account_id, _TRADES.c.symbol == symbol)
         if since is not None:
-            statement = statement.where(PaperTradeRow.executed_at >= since)
-        rows = await self._session.scalars(statement.order_by(PaperTradeRow.executed_at))
+            statement = statement.where(_TRADES.c.executed_at >= since)
+        rows = await self._session.execute(statement.order_by(_TRADES.c.executed_at))
         return [_trade_from_row(row) for row in rows]
 
-    async def _with_trades(self, rows: list[PaperOrderRow]) -> list[PaperOrder]:
+    async def _with_trades(self, rows: Sequence[Any]) -> list[PaperOrder]:
         if not rows:
             return []
-        self._order_rows.update((row.exchange_order_id, row) for row in rows)
-        trade_rows = await self._session.scalars(
-            select(PaperTradeRow)
-            .where(PaperTradeRow.exchange_order_id.in_([row.exchange_order_id for row in rows]))
-            .order_by(PaperTradeRow.executed_at)
+        trade_rows = await self._session.execute(
+            select(_TRADES)
+            .where(_TRADES.c.exchange_order_id.in_([row.exchange_order_id for row in rows]))
+            .order_by(_TRADES.c.executed_at)
         )
         by_order: dict[str, list[ExchangeTrade]] = {row.exchange_order_id: [] for row in rows}
         for trade_row in trade_rows:

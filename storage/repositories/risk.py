@@ -6,6 +6,7 @@ plain columns (no ORM identity map) and the bulk writes are executemany calls.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, time
@@ -36,10 +37,19 @@ from storage.models import (
     UserLimitsRow,
     UserRow,
 )
-from storage.repositories.users import _account_from_row, _user_from_row
+from storage.raw import CHUNK_ROWS, RawDecoder, chunks, day, raw, utc
+from storage.repositories.users import account_from_raw, user_from_raw
 
 _IN_CHUNK = 2000
 _LIMIT_COLUMNS = tuple(name.value for name in LimitName)
+
+# Built once: every pre-trade check reads these.
+_USER_LIMITS = UserLimitsRow.__table__
+_MARKS = EquityMarkRow.__table__
+_SELECT_USER_LIMITS = select(_USER_LIMITS).where(_USER_LIMITS.c.user_id == bindparam("user_id"))
+_SELECT_MARKS = select(_MARKS).where(_MARKS.c.user_id == bindparam("user_id"))
+_STATES = AlertStateRow.__table__
+_WRITE_CHUNK = 1_000  # rows per executemany between two turns of the event loop
 
 
 class SqlRiskRepository:
@@ -66,7 +76,7 @@ class SqlRiskRepository:
         await self._session.flush()
 
     async def personal_limits(self, user_id: uuid.UUID) -> PersonalLimits | None:
-        row = await self._session.get(UserLimitsRow, user_id)
+        row = (await self._session.execute(_SELECT_USER_LIMITS, {"user_id": user_id})).first()
         return _personal(row) if row else None
 
     async def all_personal_limits(self) -> dict[uuid.UUID, PersonalLimits]:
@@ -91,16 +101,27 @@ class SqlRiskRepository:
     # -- equity marks --------------------------------------------------------------
 
     async def marks(self, user_id: uuid.UUID) -> EquityMarks | None:
-        row = await self._session.get(EquityMarkRow, user_id)
+        row = (await self._session.execute(_SELECT_MARKS, {"user_id": user_id})).first()
         return _marks(row) if row else None
 
     async def all_marks(self) -> dict[uuid.UUID, EquityMarks]:
-        rows = await self._session.execute(select(EquityMarkRow.__table__))
-        return {row.user_id: _marks(row) for row in rows.all()}
+        decode = RawDecoder()
+        result = await self._session.execute(select(*(raw(column) for column in _MARKS.columns)))
+        marks: dict[uuid.UUID, EquityMarks] = {}
+        async for rows in chunks(result):
+            for row in rows:
+                mark = EquityMarks(
+                    decode.uuid(row.user_id),
+                    day(row.day),  # type: ignore[arg-type]
+                    decode.decimal(row.day_start_equity),
+                    decode.decimal(row.peak_equity),
+                    utc(row.updated_at),  # type: ignore[arg-type]
+                )
+                marks[mark.user_id] = mark
+        return marks
 
     async def insert_marks(self, marks: Sequence[EquityMarks]) -> None:
-        if marks:
-            await self._session.execute(insert(EquityMarkRow), [_marks_values(mark) for mark in marks])
+        await self._execute_many(insert(_MARKS), [_marks_values(mark) for mark in marks])
 
     async def update_marks(self, marks: Sequence[EquityMarks]) -> None:
         if not marks:
@@ -117,9 +138,15 @@ class SqlRiskRepository:
                 updated_at=bindparam("updated_at"),
             )
         )
-        rows = [{**_marks_values(mark), "key": mark.user_id} for mark in marks]
+        await self._execute_many(statement, [{**_marks_values(mark), "key": mark.user_id} for mark in marks])
+
+    async def _execute_many(self, statement: Any, rows: list[dict[str, Any]]) -> None:
+        """A Core executemany in chunks, with a turn of the event loop between them."""
         connection = await self._session.connection()
-        await connection.execute(statement, rows)
+        for start in range(0, len(rows), _WRITE_CHUNK):
+            if start:
+                await asyncio.sleep(0)
+            await connection.execute(statement, rows[start : start + _WRITE_CHUNK])
 
     # -- alerts --------------------------------------------------------------------
 
@@ -137,12 +164,17 @@ class SqlRiskRepository:
         return [_state(row) for row in rows.all()]
 
     async def insert_alert_states(self, states: Sequence[AlertState]) -> None:
-        if states:
-            await self._session.execute(insert(AlertStateRow), [_state_values(state) for state in states])
+        await self._execute_many(insert(_STATES), [_state_values(state) for state in states])
 
     async def update_alert_states(self, states: Sequence[AlertState]) -> None:
-        if states:
-            await self._session.execute(update(AlertStateRow), [_state_values(state) for state in states])
+        statement = update(_STATES).where(
+            _STATES.c.user_id == bindparam("key_user"), _STATES.c.alert_type == bindparam("key_type")
+        )
+        rows = [
+            {**_state_values(state), "key_user": state.user_id, "key_type": state.type.value}
+            for state in states
+        ]
+        await self._execute_many(statement, rows)
 
     async def delete_alert_states(self, keys: Sequence[tuple[uuid.UUID, AlertType]]) -> None:
         for user_id, alert_type in keys:
@@ -170,7 +202,7 @@ class SqlRiskRepository:
             }
             for alert in alerts
         ]
-        await self._session.execute(insert(RiskAlertRow), values)
+        await self._execute_many(insert(RiskAlertRow.__table__), values)
 
     async def recent_alerts(self, user_id: uuid.UUID, limit: int) -> list[RiskAlert]:
         rows = await self._session.execute(
@@ -226,32 +258,45 @@ class SqlRiskRepository:
     async def active_users_with_accounts(
         self, user_ids: Sequence[uuid.UUID] | None = None
     ) -> list[tuple[User, list[Account]]]:
-        active = UserRow.status == UserStatus.ACTIVE.value
+        # Raw columns decoded once per distinct value: the scan reads every user and account.
+        users_table, accounts_table = UserRow.__table__, AccountRow.__table__
+        active = users_table.c.status == UserStatus.ACTIVE.value
         user_rows: list[Row[Any]] = []
         account_rows: list[Row[Any]] = []
-        chunks = (
+        id_chunks = (
             [None]
             if user_ids is None
             else [list(user_ids)[i : i + _IN_CHUNK] for i in range(0, len(user_ids), _IN_CHUNK)]
         )
-        for chunk in chunks:
-            users = select(UserRow.__table__).where(active)
+        for chunk in id_chunks:
+            users = select(*(raw(column) for column in users_table.columns)).where(active)
             accounts = (
-                select(AccountRow.__table__)
-                .join(UserRow, UserRow.id == AccountRow.user_id)
-                .where(active, AccountRow.is_active.is_(True))
-                .order_by(AccountRow.created_at)
+                select(*(raw(column) for column in accounts_table.columns))
+                .join(users_table, users_table.c.id == accounts_table.c.user_id)
+                .where(active, accounts_table.c.is_active.is_(True))
+                .order_by(accounts_table.c.created_at)
             )
             if chunk is not None:
-                users = users.where(UserRow.id.in_(chunk))
-                accounts = accounts.where(AccountRow.user_id.in_(chunk))
-            user_rows.extend((await self._session.execute(users)).all())
-            account_rows.extend((await self._session.execute(accounts)).all())
+                users = users.where(users_table.c.id.in_(chunk))
+                accounts = accounts.where(accounts_table.c.user_id.in_(chunk))
+            async for rows in chunks(await self._session.execute(users)):
+                user_rows.extend(rows)
+            async for rows in chunks(await self._session.execute(accounts)):
+                account_rows.extend(rows)
 
-        by_user: dict[uuid.UUID, list[Account]] = {}
-        for row in account_rows:
-            by_user.setdefault(row.user_id, []).append(_account_from_row(row))  # type: ignore[arg-type]
-        return [(_user_from_row(row), by_user.get(row.id, [])) for row in user_rows]  # type: ignore[arg-type]
+        decode = RawDecoder()
+        # Keyed by the raw user id: hashing text is far cheaper than hashing uuid.UUID.
+        by_user: dict[Any, list[Account]] = {}
+        subjects: list[tuple[User, list[Account]]] = []
+        for index, row in enumerate(account_rows):
+            if index and index % CHUNK_ROWS == 0:
+                await asyncio.sleep(0)
+            by_user.setdefault(row.user_id, []).append(account_from_raw(row, decode))
+        for index, row in enumerate(user_rows):
+            if index and index % CHUNK_ROWS == 0:
+                await asyncio.sleep(0)
+            subjects.append((user_from_raw(row, decode), by_user.get(row.id, [])))
+        return subjects
 
 
 def _personal(row: Any) -> PersonalLimits:

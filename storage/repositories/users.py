@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, bindparam, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.accounts.models import Account, Exchange, KeyStatus
 from engine.admin.audit import AuditEntry
 from engine.users.models import Permission, RiskProfile, User, UserStatus
 from storage.models import AccountRow, AuditRow, UserRow
+from storage.raw import RawDecoder, flag, utc
 
 
 def _user_from_row(row: UserRow) -> User:
@@ -35,6 +38,39 @@ def _user_from_row(row: UserRow) -> User:
     )
 
 
+# Enum members by value: a dictionary lookup costs a fraction of an Enum call, and bulk reads make 40,000.
+_RISK_PROFILES = {member.value: member for member in RiskProfile}
+_USER_STATUSES = {member.value: member for member in UserStatus}
+_EXCHANGES = {member.value: member for member in Exchange}
+_KEY_STATUSES = {member.value: member for member in KeyStatus}
+
+
+def user_from_raw(row: Any, decode: RawDecoder) -> User:
+    """A User from a row read with ``storage.raw.raw`` columns (bulk reads)."""
+    return User(
+        id=decode.uuid(row.id),
+        telegram_id=row.telegram_id,
+        username=row.username,
+        language=row.language,
+        risk_profile=_RISK_PROFILES[row.risk_profile],
+        status=_USER_STATUSES[row.status],
+        created_at=utc(row.created_at),  # type: ignore[arg-type]
+        updated_at=utc(row.updated_at),  # type: ignore[arg-type]
+        email=row.email,
+        timezone=row.timezone,
+        first_name=row.first_name,
+        permissions=_permissions(row.permissions),
+        status_reason=row.status_reason,
+        last_seen_at=utc(row.last_seen_at),
+        max_slippage=decode.decimal(row.max_slippage),
+    )
+
+
+@lru_cache(maxsize=64)
+def _permissions(text: str) -> frozenset[Permission]:
+    return frozenset(Permission(p) for p in text.split(",") if p)
+
+
 def _fill_user_row(row: UserRow, user: User) -> None:
     row.telegram_id = user.telegram_id
     row.username = user.username
@@ -53,6 +89,10 @@ def _fill_user_row(row: UserRow, user: User) -> None:
     row.max_slippage = user.max_slippage
 
 
+_USERS = UserRow.__table__
+_SELECT_BY_TELEGRAM_ID = select(_USERS).where(_USERS.c.telegram_id == bindparam("telegram_id"))
+
+
 class SqlUserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -62,8 +102,9 @@ class SqlUserRepository:
         return _user_from_row(row) if row else None
 
     async def get_by_telegram_id(self, telegram_id: int) -> User | None:
-        row = await self._session.scalar(select(UserRow).where(UserRow.telegram_id == telegram_id))
-        return _user_from_row(row) if row else None
+        # Core row, prebuilt statement: every update loads its user with this.
+        row = (await self._session.execute(_SELECT_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).first()
+        return _user_from_row(row) if row else None  # type: ignore[arg-type]
 
     async def get_by_username(self, username: str) -> User | None:
         row = await self._session.scalar(select(UserRow).where(UserRow.username_lower == username.lower()))
@@ -124,6 +165,27 @@ def _account_from_row(row: AccountRow) -> Account:
     )
 
 
+def account_from_raw(row: Any, decode: RawDecoder) -> Account:
+    """An Account from a row read with ``storage.raw.raw`` columns (bulk reads)."""
+    return Account(
+        id=decode.uuid(row.id),
+        user_id=decode.uuid(row.user_id),
+        exchange=_EXCHANGES[row.exchange],
+        name=row.name,
+        is_testnet=flag(row.is_testnet),
+        is_active=flag(row.is_active),
+        is_default=flag(row.is_default),
+        created_at=utc(row.created_at),  # type: ignore[arg-type]
+        updated_at=utc(row.updated_at),  # type: ignore[arg-type]
+        key_status=_KEY_STATUSES[row.key_status],
+        key_problem=row.key_problem,
+        key_checked_at=utc(row.key_checked_at),
+        key_hint=row.key_hint,
+        can_withdraw=None if row.can_withdraw is None else flag(row.can_withdraw),
+        removed_at=utc(row.removed_at),
+    )
+
+
 def _fill_account_row(row: AccountRow, account: Account) -> None:
     row.name = account.name
     row.is_testnet = account.is_testnet
@@ -136,6 +198,14 @@ def _fill_account_row(row: AccountRow, account: Account) -> None:
     row.key_hint = account.key_hint
     row.can_withdraw = account.can_withdraw
     row.removed_at = account.removed_at
+
+
+_ACCOUNTS = AccountRow.__table__
+_SELECT_USER_ACCOUNTS = (
+    select(_ACCOUNTS)
+    .where(_ACCOUNTS.c.user_id == bindparam("user_id"), _ACCOUNTS.c.removed_at.is_(None))
+    .order_by(_ACCOUNTS.c.created_at)
+)
 
 
 class SqlAccountRepository:
@@ -175,12 +245,9 @@ class SqlAccountRepository:
         return _account_from_row(row) if row else None
 
     async def list_for_user(self, user_id: uuid.UUID) -> list[Account]:
-        rows = await self._session.scalars(
-            select(AccountRow)
-            .where(AccountRow.user_id == user_id, AccountRow.removed_at.is_(None))
-            .order_by(AccountRow.created_at)
-        )
-        return [_account_from_row(row) for row in rows]
+        # Core rows: every order and every /portfolio reads this.
+        rows = await self._session.execute(_SELECT_USER_ACCOUNTS, {"user_id": user_id})
+        return [_account_from_row(row) for row in rows]  # type: ignore[arg-type]
 
     async def get_default(self, user_id: uuid.UUID) -> Account | None:
         row = await self._session.scalar(

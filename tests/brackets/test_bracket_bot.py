@@ -89,9 +89,9 @@ async def test_confirm_arms_exits_once(harness: BotHarness) -> None:
             "For a buy the stop-loss must be below the entry: stop 43,000, entry 42,779.34.",
         ),
         (
-            "/bracket BTCUSDT sell 0.01 entry=42000 sl=43000 tp=42500",
+            "/bracket BTCUSDT sell 0.01 entry=44000 sl=45000 tp=44500",
             "BRACKET_TARGET_SIDE",
-            "For a sell every target must be below the entry: target 1 is 42,500, entry 42,000.",
+            "For a sell every target must be below the entry: target 1 is 44,500, entry 44,000.",
         ),
         (
             "/bracket BTCUSDT buy 0.01 entry=market sl=42000 tp=44000,43500",
@@ -106,7 +106,7 @@ async def test_confirm_arms_exits_once(harness: BotHarness) -> None:
         (
             "/bracket BTCUSDT buy 0.01 entry=market sl=42000 tp=44000,45000 split=100",
             "BRACKET_SPLIT_COUNT",
-            "1 parts for 2 targets",
+            "Shares in the split: 1; targets: 2.",
         ),
         (
             "/bracket BTCUSDT buy 0.0001 entry=market sl=42000 tp=44000",
@@ -205,6 +205,8 @@ async def test_close_from_brackets_sells_at_market(harness: BotHarness) -> None:
     assert all(not order.status.is_open for order in orders)
     empty = await harness.send(USER, "/brackets")
     assert "No bracket is running" in plain(texts(empty)[-1])
+    again = await harness.press(USER, button_data(listing, "bk:c:"))
+    assert "BRACKET_NOT_CLOSABLE" in plain(texts(again)[-1]), "an old Close button asks nothing"
 
 
 async def test_buttons_of_another_user_find_nothing(harness: BotHarness) -> None:
@@ -240,6 +242,35 @@ async def test_exit_legs_are_kept_out_of_order_commands(harness: BotHarness) -> 
     assert "BRACKET_LEG" in refused
     modify = plain(texts(await harness.send(USER, f"/modify {stop_leg.short_id} stop=42000"))[-1])
     assert "BRACKET_LEG" in modify
+
+
+async def test_cancel_all_leaves_bracket_exits(harness: BotHarness) -> None:
+    await register(harness, USER)
+    await start(harness)
+    await harness.press(USER, button_data(await harness.send(USER, "/buy BTCUSDT 0.001 40000"), "od:ok:"))
+
+    ask = await harness.send(USER, "/cancel all")
+    done = await harness.press(USER, button_data(ask, "ca:"))
+
+    question = plain(texts(ask)[-1])
+    assert "Cancel all open orders (1)?" in question
+    assert "Bracket exits (6) stay in place" in question
+    assert "Done: 1 of 1 succeeded" in plain(texts(done)[-1])
+    exits = [order for order in await orders_of(harness, USER) if order.is_bracket_exit]
+    assert len(exits) == 6
+    assert all(order.status.is_open for order in exits)
+
+
+async def test_bracket_entry_cannot_be_modified(harness: BotHarness) -> None:
+    await register(harness, USER)
+    card = await harness.send(USER, COMMAND.replace("market", "42500"))
+    await harness.press(USER, button_data(card, "bd:ok:"))
+    entry = next(order for order in await orders_of(harness, USER) if order.bracket_leg == "entry")
+
+    refused = plain(texts(await harness.send(USER, f"/modify {entry.short_id} price=41000"))[-1])
+
+    assert "BRACKET_ENTRY" in refused
+    assert "is the entry of bracket" in refused
 
 
 async def test_steps_are_pushed_in_the_user_language(harness: BotHarness, clock: ManualClock) -> None:
@@ -295,3 +326,55 @@ async def test_watched_stop_sells_everything_at_market(harness: BotHarness, cloc
     (stop_exit,) = [item.order for item in view.position.exits(LegRole.STOP)]
     assert stop_exit.filled_quantity == D("0.01")
     assert stop_exit.average_price == bid(btc_candles()[first_below].open)
+
+
+async def test_limit_past_the_market_is_checked_at_the_fill(harness: BotHarness) -> None:
+    await register(harness, USER)
+
+    refused = texts(await harness.send(USER, "/bracket BTCUSDT buy 0.01 entry=50000 sl=45000 tp=51000"))
+    accepted = await harness.send(USER, "/bracket BTCUSDT buy 0.01 entry=50000 sl=42300 tp=51000")
+    card = plain(texts(accepted)[0])
+
+    assert "BRACKET_STOP_SIDE" in refused[0]
+    loss = D("0.01") * (ENTRY - D("42300")) + D("0.01") * (ENTRY + D("42300")) * D("0.001")
+    assert f"Stop-loss: 42,300 USDT; loss at the stop −{loss:,.2f} USDT" in card
+    assert f"Loss at the stop: {loss:,.2f} USDT" in card
+
+
+async def test_watched_stop_sells_what_is_left_after_a_manual_sale(
+    harness: BotHarness, clock: ManualClock
+) -> None:
+    await register(harness, USER, profile="ULTRA_HIGH")
+    command = "/bracket BTCUSDT buy 0.01 entry=market sl=42300 tp=43400 exits=synthetic"
+    card = await harness.send(USER, command)
+    await harness.press(USER, button_data(card, "bd:ok:"))
+    sale = await harness.send(USER, "/sell BTCUSDT 0.004")
+    await harness.press(USER, button_data(sale, "od:ok:"))
+
+    below = next(i for i in range(154, 2000) if btc_candles()[i].open <= D("42300"))
+    await run_until(harness.services, clock, [candle_start(below), candle_start(below + 1)])
+
+    orders = await orders_of(harness, USER)
+    stop_exits = [o for o in orders if o.bracket_leg == "stop" and o.status is OrderStatus.FILLED]
+    assert [order.filled_quantity for order in stop_exits] == [D("0.006")]
+    replies = [plain(text) for text in texts(await harness.send(USER, "/positions"))]
+    assert any("No open positions" in reply for reply in replies)
+
+
+async def test_card_warns_of_a_target_that_loses_to_fees(harness: BotHarness) -> None:
+    await register(harness, USER)
+
+    sent = await harness.send(USER, "/bracket BTCUSDT buy 0.01 entry=market sl=42779.33 tp=42779.35")
+    card = plain(texts(sent)[0])
+
+    assert "Target 1 gains nothing after fees" in card
+    assert "Reward to risk: −1.00" in card
+
+
+async def test_card_names_a_target_whose_share_rounds_to_zero(harness: BotHarness) -> None:
+    await register(harness, USER)
+
+    command = "/bracket BTCUSDT buy 0.0002 entry=market sl=42300 tp=42950,43150,43400 split=1,1,98"
+    card = plain(texts(await harness.send(USER, command))[0])
+
+    assert "Target 2 gets no quantity: its share rounds to zero." in card

@@ -175,7 +175,7 @@ async def test_long_takes_two_targets_then_breakeven_stop_watched(
     candles = btc_candles()
     entry_price = ask(candles[ENTRY_CANDLE].open)
 
-    bracket, _events = await start_bracket(services, long_request())
+    bracket, events = await start_bracket(services, long_request())
 
     assert bracket.exit_mode is ExitMode.SYNTHETIC
     watched = await view_of(services, bracket)
@@ -195,6 +195,8 @@ async def test_long_takes_two_targets_then_breakeven_stop_watched(
     assert fills(done, LegRole.TARGET, 1) == [(bid(candles[first_hit].open), SIZES[0])]
     assert fills(done, LegRole.TARGET, 2) == [(bid(candles[second_hit].open), SIZES[1])]
     assert fills(done, LegRole.STOP) == [(bid(candles[stop_hit].open), SIZES[2])]
+    hits = [event.payload["price"] for event in events if event.name == "bracket_target_hit"]
+    assert hits == [bid(candles[first_hit].open), bid(candles[second_hit].open)], "the fill, not the level"
     balance = await balances(services, done.bracket.account_id)
     assert balance["BTC"] == (D(0), D(0))
     assert balance["USDT"][0] == D(10000) + done.position.realized()

@@ -137,6 +137,7 @@ async def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(database: D
     for engine in (database.write_engine, database.read_engine):
         async with engine.connect() as connection:
             assert (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+            assert (await connection.exec_driver_sql("PRAGMA synchronous")).scalar() == 1  # NORMAL
             assert (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
             assert (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar() == 5000
 

@@ -10,7 +10,15 @@ import pytest
 from bot.cli import main
 from bot.settings import SettingsError, load_settings
 
-CLEAN = ["BOT_TOKEN", "ADMIN_IDS", "DATABASE_URL", "TELEGRAM_API_BASE", "LOG_LEVEL", "PAPER_STARTING_BALANCE"]
+CLEAN = [
+    "BOT_TOKEN",
+    "ADMIN_IDS",
+    "DATABASE_URL",
+    "DATABASE_SQLITE_DRIVER",
+    "TELEGRAM_API_BASE",
+    "LOG_LEVEL",
+    "PAPER_STARTING_BALANCE",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +32,7 @@ def test_defaults_load_without_any_variable() -> None:
     settings = load_settings()
     assert settings.telegram.bot_token is None
     assert settings.database.database_url == "sqlite+aiosqlite:///patriot.db"
+    assert settings.database.database_sqlite_driver == "aiosqlite"
     assert settings.paper.starting_balance == Decimal("10000")
     assert settings.paper.price_source == "replay"
 
@@ -46,6 +55,11 @@ def test_env_file_is_read(tmp_path: Path) -> None:
         ("ADMIN_IDS", "12,abc", "ADMIN_IDS"),
         ("BOT_TOKEN", "not-a-token", "BOT_TOKEN: expected the token from @BotFather"),
         ("DATABASE_URL", "mysql://x", "DATABASE_URL: expected sqlite+aiosqlite"),
+        (
+            "DATABASE_SQLITE_DRIVER",
+            "pysqlite",
+            "DATABASE_SQLITE_DRIVER: Input should be 'aiosqlite' or 'inline'",
+        ),
         ("TELEGRAM_API_BASE", "ftp://x", "TELEGRAM_API_BASE: expected an http:// or https:// URL"),
         ("PAPER_STARTING_BALANCE", "-5", "PAPER_STARTING_BALANCE"),
         ("PAPER_REPLAY_SPEED", "0", "PAPER_REPLAY_SPEED"),
@@ -86,6 +100,19 @@ def test_invalid_setting_exits_2_before_anything_starts(
     monkeypatch.setenv("ADMIN_IDS", "x")
     assert main(["db", "upgrade"]) == 2
     assert "ADMIN_IDS" in capsys.readouterr().err
+
+
+def test_inline_sqlite_driver_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_SQLITE_DRIVER", "inline")
+    assert load_settings().database.database_sqlite_driver == "inline"
+
+
+def test_invalid_sqlite_driver_exits_2_naming_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_SQLITE_DRIVER", "threads")
+    assert main(["db", "upgrade"]) == 2
+    assert "DATABASE_SQLITE_DRIVER" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

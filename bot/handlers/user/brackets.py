@@ -37,6 +37,7 @@ from bot.services import Services
 from bot.views.brackets import bracket_card, bracket_state, brackets_list, short
 from bot.views.orders import base_quote
 from engine.brackets.plan import BracketRequest
+from engine.brackets.state import CLOSABLE
 from engine.errors import NotFoundError, PatriotError, ValidationError
 from engine.orders.drafts import DraftStatus
 from engine.users.models import Permission, User
@@ -212,8 +213,11 @@ async def ask_close(
     query: CallbackQuery, callback_data: BracketAction, user: User, services: Services
 ) -> None:
     view = await services.brackets.view(user, _uuid(callback_data.bracket, "bracket"))
-    await query.answer()
     bracket, position = view.bracket, view.position
+    if bracket.status not in CLOSABLE:
+        # An old card's button: the bracket is closing or over already.
+        raise ValidationError("BRACKET_NOT_CLOSABLE", bracket=bracket.short_id, status=bracket.status)
+    await query.answer()
     base, _quote = base_quote(bracket.symbol)
     if position.entered > 0:
         template = (

@@ -65,9 +65,12 @@ async def _confirm_cancel_all(message: Message, user: User, services: Services, 
 
 
 async def _ask_cancel_all(message: Message, user: User, services: Services, symbol: str | None) -> None:
-    orders = await services.orders.changes.open_orders(user, symbol=symbol)
+    everything = await services.orders.changes.open_orders(user, symbol=symbol)
+    orders = [order for order in everything if not order.is_bracket_exit]
+    exits = len(everything) - len(orders)
+    kept = _("Bracket exits ({count}) stay in place: close a bracket with /brackets.").format(count=exits)
     if not orders:
-        await message.answer(_("There are no open orders to cancel."))
+        await message.answer(_("There are no open orders to cancel.") + ("\n" + kept if exits else ""))
         return
     if symbol:
         text = _("Cancel all open {symbol} orders ({count})?").format(count=len(orders), symbol=esc(symbol))
@@ -75,7 +78,7 @@ async def _ask_cancel_all(message: Message, user: User, services: Services, symb
         text = _("Cancel all open orders ({count})?").format(count=len(orders))
     shown = ", ".join(f"<code>{order.short_id}</code>" for order in orders[:20])
     await message.answer(
-        text + "\n" + shown,
+        text + "\n" + shown + ("\n" + kept if exits else ""),
         reply_markup=order_keyboards.cancel_all_confirm(compact_symbol(symbol) if symbol else ""),
     )
 

@@ -6,11 +6,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import ccxt.async_support as ccxt
-
 from engine.accounts.models import ApiCredentials, Exchange
 from engine.errors import PermanentExchangeError
 from engine.exchanges.capabilities import has_testnet
+from engine.exchanges.ccxt.lazy import ccxt
 
 logger = logging.getLogger(__name__)
 

@@ -22,11 +22,10 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-import ccxt.async_support as ccxt
-
 from engine.accounts.models import Exchange
 from engine.common.secrets import MASK
 from engine.errors import PermanentExchangeError, TemporaryExchangeError
+from engine.exchanges.ccxt.lazy import ccxt
 
 MAX_DETAIL = 300
 

@@ -10,14 +10,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-import ccxt.async_support as ccxt
-
 from engine.accounts.models import KEY_REJECTIONS, Exchange
 from engine.common.clock import Clock
 from engine.errors import ExchangeError, PermanentExchangeError, ValidationError
 from engine.exchanges.capabilities import capabilities_for
 from engine.exchanges.ccxt.dialects import DIALECTS
 from engine.exchanges.ccxt.errors import translated_errors
+from engine.exchanges.ccxt.lazy import ccxt
 from engine.exchanges.ccxt.mapping import to_balances, to_exchange_order, to_order_book, to_ticker, to_trade
 from engine.exchanges.ccxt.markets import MarketCatalog
 from engine.exchanges.ccxt.precision import amount_text, price_text

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 
-import ccxt.async_support as ccxt
-
 from engine.accounts.models import ApiCredentials, Exchange, KeyCheck, KeyPermissions
 from engine.common.money import ZERO
 from engine.errors import PermanentExchangeError, TemporaryExchangeError
 from engine.exchanges.ccxt.client import CcxtClientFactory
 from engine.exchanges.ccxt.errors import translated_errors
+from engine.exchanges.ccxt.lazy import ccxt
 from engine.exchanges.ccxt.mapping import to_balances
 from engine.exchanges.ccxt.permissions import query_permissions
 

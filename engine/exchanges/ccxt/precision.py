@@ -13,20 +13,19 @@ from __future__ import annotations
 from decimal import Decimal, localcontext
 from typing import Any
 
-from ccxt.base.decimal_to_precision import DECIMAL_PLACES, TICK_SIZE
-
 from engine.common.money import to_canonical
+from engine.exchanges.ccxt.lazy import ccxt
 
 
 def step_from_precision(value: Any, mode: int) -> Decimal | None:
     """Return the step (0.001) that a precision value means under ``mode``; None when absent."""
     if value is None:
         return None
-    if mode == TICK_SIZE:
+    if mode == ccxt.TICK_SIZE:
         # ccxt parses the JSON number to a float. str() gives back the shortest
         # decimal text, which is the exchange's own tick for any real tick size.
         step = Decimal(str(value))
-    elif mode == DECIMAL_PLACES:
+    elif mode == ccxt.DECIMAL_PLACES:
         places = Decimal(str(value))
         if places != places.to_integral_value():
             raise ValueError(f"DECIMAL_PLACES precision must be a whole number, got {value!r}")

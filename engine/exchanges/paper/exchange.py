@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -50,6 +51,7 @@ from engine.exchanges.paper.records import (
 from engine.market.models import Candle, Market
 from engine.market.path import PathStep
 from engine.orders.models import OrderRequest, OrderType
+from engine.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +66,19 @@ class PaperExchange(PaperReader):
 
     # ----- orders --------------------------------------------------------------------
 
-    async def create_order(self, account_id: uuid.UUID, request: OrderRequest) -> ExchangeOrder:
+    async def create_order(
+        self,
+        account_id: uuid.UUID,
+        request: OrderRequest,
+        *,
+        before: Callable[[UnitOfWork], Awaitable[None]] | None = None,
+        after: Callable[[UnitOfWork, ExchangeOrder], Awaitable[None]] | None = None,
+    ) -> ExchangeOrder:
+        """Place and fill what the book offers now; ``before`` and ``after`` share its transaction.
+
+        The callbacks let the order service store its own record of the order in
+        the same transaction (see ``AtomicOrderGateway``).
+        """
         market = self.market(request.symbol)
         if request.client_order_id is None:
             raise ValueError("create_order needs a client_order_id")
@@ -75,6 +89,8 @@ class PaperExchange(PaperReader):
             now = self._clock.now()
             candle = self._path.current_candle(request.symbol, ticker.last, now)
             async with self._uow() as uow:
+                if before is not None:
+                    await before(uow)
                 if await uow.paper.get_order(account_id, client_order_id=request.client_order_id):
                     raise PermanentExchangeError(
                         "duplicate client order id", reason="DUPLICATE_CLIENT_ORDER_ID"
@@ -82,8 +98,14 @@ class PaperExchange(PaperReader):
                 books = AccountBooks(await uow.paper.get_balances(account_id, for_update=True))
                 order = new_order(account_id, request, now)
                 self._place(order, market, books, ticker.last, candle, now)
+                # Stored once, in its state after placing: nothing saw it before.
                 await uow.paper.add_order(order)
-                await save(uow, account_id, books, [order], {order.exchange_order_id: 0})
+                await save(uow, account_id, books, [], {})
+                for trade in order.trades:
+                    await uow.paper.add_trade(account_id, trade)
+                report = to_exchange_order(order)
+                if after is not None:
+                    await after(uow, report)
                 await uow.commit()
 
         logger.info(
@@ -99,7 +121,7 @@ class PaperExchange(PaperReader):
             account_id,
             request.client_order_id,
         )
-        return to_exchange_order(order)
+        return report
 
     def _place(
         self,

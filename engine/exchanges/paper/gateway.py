@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ from engine.exchanges.models import BalanceEntry, Capabilities, ExchangeOrder, E
 from engine.exchanges.paper.exchange import PaperExchange
 from engine.market.models import Market, Ticker
 from engine.orders.models import OrderRequest, OrderType
+from engine.uow import UnitOfWork
 
 # PAPER keeps trigger orders in its one book (no separate trigger book), amends
 # in place, takes reduce-only sells (a reduce-only buy has nothing to reduce on
@@ -48,6 +50,14 @@ class PaperGateway:
 
     async def create_order(self, request: OrderRequest) -> ExchangeOrder:
         return await self._simulator.create_order(self._account_id, request)
+
+    async def create_order_atomically(
+        self,
+        request: OrderRequest,
+        before: Callable[[UnitOfWork], Awaitable[None]],
+        after: Callable[[UnitOfWork, ExchangeOrder], Awaitable[None]],
+    ) -> ExchangeOrder:
+        return await self._simulator.create_order(self._account_id, request, before=before, after=after)
 
     async def create_oco(
         self, limit: OrderRequest, stop: OrderRequest

@@ -125,13 +125,15 @@ class PaperReader:
         """Return the balances of many accounts in one read (the risk scan values every user at once)."""
         async with self._uow(read_only=True) as uow:
             books = await uow.paper.get_balances_many(account_ids)
-        return {
-            account_id: {
-                asset: BalanceEntry(asset=asset, free=balance.free, used=balance.locked)
+        entries: dict[uuid.UUID, dict[str, BalanceEntry]] = {}
+        for index, (account_id, balances) in enumerate(books.items()):
+            if index and index % 1000 == 0:
+                await asyncio.sleep(0)  # a scan of many accounts gives the loop a turn
+            entries[account_id] = {
+                asset: BalanceEntry(asset, balance.free, balance.locked)
                 for asset, balance in balances.items()
             }
-            for account_id, balances in books.items()
-        }
+        return entries
 
     # ----- queries -------------------------------------------------------------------
 
