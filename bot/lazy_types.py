@@ -56,7 +56,15 @@ def import_aiogram() -> None:
 
     BaseModel.model_rebuild = classmethod(model_rebuild)  # type: ignore[method-assign,assignment]
     try:
+        import aiogram
+    except Exception:
+        # Another aiogram or pydantic may call model_rebuild differently: import it the usual way.
+        logger.warning("Deferred import of aiogram failed; importing it eagerly", exc_info=True)
+        BaseModel.model_rebuild = original  # type: ignore[method-assign]
+        _forget_aiogram()
         import aiogram  # noqa: F401
+
+        return
     finally:
         BaseModel.model_rebuild = original  # type: ignore[method-assign]
 
@@ -65,3 +73,9 @@ def import_aiogram() -> None:
         for name, value in namespace.items():
             module.setdefault(name, value)
     logger.debug("aiogram imported with %d types built on first use", len(deferred))
+
+
+def _forget_aiogram() -> None:
+    """Drop the modules of a failed aiogram import so the next import starts afresh."""
+    for name in [name for name in sys.modules if name == "aiogram" or name.startswith("aiogram.")]:
+        del sys.modules[name]

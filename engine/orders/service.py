@@ -44,7 +44,7 @@ from engine.orders.drafts import OrderDraft
 from engine.orders.estimate import estimate_order
 from engine.orders.impact import estimate_impact
 from engine.orders.lookup import fetch_known
-from engine.orders.models import BracketLink, Order, OrderRequest, OrderStatus, OrderType
+from engine.orders.models import BracketLink, Fill, Order, OrderRequest, OrderStatus, OrderType
 from engine.orders.pairs import OcoPlacement
 from engine.orders.previews import Assessment, OrderPreview
 from engine.orders.recording import (
@@ -348,11 +348,7 @@ class OrderService:
             previous, new_fills = apply_report(order, report)
             order.updated_at = self._clock.now()
             await uow.orders.add(order)
-            for fill in new_fills:
-                await uow.orders.add_fill(fill)
-            delta = base_delta(order, new_fills)
-            if delta:
-                await uow.orders.add_to_holding(order.account_id, order.base_asset, delta)
+            await _store_fills(uow, order, new_fills)
             outcome.append((previous, len(new_fills)))
 
         try:
@@ -473,11 +469,7 @@ class OrderService:
             previous, new_fills = apply_report(stored, report)
             stored.updated_at = self._clock.now()
             await uow.orders.update(stored)
-            for fill in new_fills:
-                await uow.orders.add_fill(fill)
-            delta = base_delta(stored, new_fills)
-            if delta:
-                await uow.orders.add_to_holding(stored.account_id, stored.base_asset, delta)
+            await _store_fills(uow, stored, new_fills)
             await uow.commit()
 
         copy_state(stored, order)
@@ -529,3 +521,12 @@ def blocking_denial(report: PreTradeReport, protective: bool) -> RiskDenied | No
         ),
         None,
     )
+
+
+async def _store_fills(uow: UnitOfWork, order: Order, fills: list[Fill]) -> None:
+    """Store an order's new fills and move its base asset's holding by what they traded."""
+    for fill in fills:
+        await uow.orders.add_fill(fill)
+    delta = base_delta(order, fills)
+    if delta:
+        await uow.orders.add_to_holding(order.account_id, order.base_asset, delta)

@@ -74,3 +74,52 @@ def test_types_are_deferred_and_all_build_later() -> None:
     assert lines["parsed"] == "Chat bot_command"
     assert lines["failed"] == "[]"
     assert lines["still"] == "deferred 0"
+
+
+# Loads bot/lazy_types.py alone (importing the bot package would import aiogram first), and
+# makes the deferred import fail once, as a pydantic or aiogram that changed might.
+FALLBACK = textwrap.dedent(
+    """
+    import builtins
+    import importlib.util
+    import logging
+
+    logging.basicConfig()
+    spec = importlib.util.spec_from_file_location("lazy_types", "bot/lazy_types.py")
+    lazy = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lazy)
+
+    real = builtins.__import__
+    state = {"failed": False}
+
+    def failing_once(name, *args, **kwargs):
+        if name == "aiogram" and not state["failed"]:
+            state["failed"] = True
+            raise TypeError("model_rebuild changed")
+        return real(name, *args, **kwargs)
+
+    builtins.__import__ = failing_once
+    try:
+        lazy.import_aiogram()
+    finally:
+        builtins.__import__ = real
+
+    import aiogram.types
+
+    print("imported", aiogram.types.Update.model_validate({"update_id": 1}).update_id)
+    """
+)
+
+def test_failed_deferred_import_falls_back_to_eager() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", FALLBACK],
+        capture_output=True,
+        text=True,
+        cwd=REPOSITORY,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "imported 1" in result.stdout
+    assert "importing it eagerly" in result.stderr
