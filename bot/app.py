@@ -15,7 +15,7 @@ from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 
-from bot import filters, risk_errors  # noqa: F401  (risk_errors registers the explanations of risk codes)
+from bot import filters, risk_errors, security_errors  # noqa: F401  (they register error explanations)
 from bot.bracket_notices import BracketNotices
 from bot.broadcast import Broadcaster
 from bot.commands import menu_labels
@@ -24,6 +24,7 @@ from bot.handlers import conversation, errors, fallback
 from bot.handlers.admin import broadcast as admin_broadcast
 from bot.handlers.admin import limits as admin_limits
 from bot.handlers.admin import scenarios as admin_scenarios
+from bot.handlers.admin import security as admin_security
 from bot.handlers.admin import stats as admin_stats
 from bot.handlers.admin import users as admin_users
 from bot.handlers.user import (
@@ -35,6 +36,7 @@ from bot.handlers.user import (
     link,
     order_form,
     orders,
+    pin,
     portfolio,
     risk_limits,
     settings,
@@ -55,6 +57,7 @@ from bot.middlewares.inflight import InFlightTracker
 from bot.middlewares.requests import ReplyRetryMiddleware
 from bot.middlewares.throttle import RateLimiter, RateLimits
 from bot.notifier import Notifier
+from bot.pin_guard import PinGate
 from bot.routing import awaitable_filter
 from bot.services import Services
 from bot.settings import Settings
@@ -101,6 +104,8 @@ from engine.risk.reports import DailyReporter
 from engine.risk.returns import ReturnsWindow
 from engine.risk.scan import RiskScanner
 from engine.risk.service import RiskSettingsService
+from engine.security.pin import ScryptCost
+from engine.security.service import PinPolicy, PinService
 from engine.users.service import UserService
 from storage.db import Database
 from storage.migrate import upgrade_to_head
@@ -233,6 +238,7 @@ def build_services(
         accounts=AccountService(uow, clock, gateways),
         account_links=LinkService(uow, vault, checker, clock),
         key_monitor=key_monitor,
+        pins=build_pins(settings, uow, vault, clock),
         brackets=BracketService(
             uow,
             orders,
@@ -243,6 +249,18 @@ def build_services(
         ),
         admin_ids=frozenset(settings.telegram.admin_ids),
     )
+
+
+def build_pins(settings: Settings, uow: SqlUnitOfWorkFactory, vault: KeyVault, clock: Clock) -> PinService:
+    """Create the PIN service with the policy from the PIN_* settings."""
+    pin = settings.pin
+    policy = PinPolicy(
+        session=timedelta(seconds=pin.session_seconds),
+        max_attempts=pin.max_attempts,
+        lockout=timedelta(minutes=pin.lockout_minutes),
+        cost=ScryptCost(n=2**pin.scrypt_cost),
+    )
+    return PinService(uow, vault, clock, policy)
 
 
 def build_analytics(
@@ -406,6 +424,9 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
     # it can read that handler's access and permission flags.
     dispatcher.message.middleware(AccessGate())
     dispatcher.callback_query.middleware(AccessGate())
+    # After the gate: only an allowed, active user is asked for a PIN.
+    dispatcher.message.middleware(PinGate())
+    dispatcher.callback_query.middleware(PinGate())
 
     filters.MENU_LABELS.clear()
     filters.MENU_LABELS.update(menu_labels(services.i18n))
@@ -414,12 +435,15 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
     blueprints = [
         errors.router,
         conversation.router,
+        # Before the rest, so a message sent as a PIN never reaches another handler.
+        pin.router,
         start.router,
         admin_users.router,
         admin_stats.router,
         admin_scenarios.router,
         admin_limits.router,
         admin_broadcast.router,
+        admin_security.router,
         help_handlers.router,
         settings.router,
         slippage.router,

@@ -128,6 +128,10 @@ class TwapCancel(CallbackData, prefix="tc"):
     twap: str  # hex UUID
 
 
+class PinAction(CallbackData, prefix="pn"):
+    action: str  # set, change, remove
+
+
 class BracketDraftAction(CallbackData, prefix="bd"):
     action: str  # ok, no
     draft: str  # hex UUID of the bracket's draft

@@ -46,6 +46,10 @@ def register(spec: CommandSpec) -> CommandSpec:
     return spec
 
 
+def is_registered(name: str) -> bool:
+    return name in _REGISTRY
+
+
 def commands(audience: Audience | None = None) -> list[CommandSpec]:
     specs = [spec for spec in _REGISTRY.values() if audience is None or spec.audience is audience]
     return sorted(specs, key=lambda spec: (spec.order, spec.name))

@@ -7,6 +7,8 @@ from typing import Any
 from aiogram.filters import BaseFilter
 from aiogram.types import Message
 
+from bot.commands import is_registered
+
 # Filled by bot.app at start-up from the command registry and the catalogs:
 # every translation of every main-menu label -> its command name.
 MENU_LABELS: dict[str, str] = {}
@@ -27,3 +29,22 @@ class IsAdmin(BaseFilter):
 
     async def __call__(self, event: Any, is_admin: bool = False, **kwargs: Any) -> bool:
         return is_admin
+
+
+def is_command(text: str) -> bool:
+    """Tell whether the text starts with a registered command, such as ``/buy`` or ``/cancel@bot``."""
+    if not text.startswith("/"):
+        return False
+    words = text[1:].split(maxsplit=1)
+    return bool(words) and is_registered(words[0].split("@")[0])
+
+
+class NotACommand(BaseFilter):
+    """Passes for any message but a registered command.
+
+    Steps that read a secret use it: an API secret may start with "/", and
+    such a message must reach the step (and be deleted), not the fallback.
+    """
+
+    async def __call__(self, message: Message, **kwargs: Any) -> bool:
+        return not is_command(message.text or "")

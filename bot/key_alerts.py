@@ -31,8 +31,8 @@ class KeyAlerts:
         async with self._services.uow(read_only=True) as uow:
             user = await uow.users.get(event.user_id)
             account = await uow.accounts.get(event.payload["account_id"])
-        if user is None or account is None:
-            return
+        if user is None or account is None or not user.is_active:
+            return  # a suspended or closed user gets no pushes but the notice of that
         with localized(self._services.i18n, user.language):
             text = "\n".join(
                 [
@@ -46,7 +46,7 @@ class KeyAlerts:
                     ),
                 ]
             )
-        if not await self._notifier.send(user.telegram_id, text):
+        if not await self._notifier.send(user.telegram_id, text, user_id=user.id):
             logger.warning(
                 "Notice to user %s that the key of account %s stopped working was not delivered",
                 user.telegram_id,

@@ -68,6 +68,7 @@ def settings_menu(has_email: bool) -> InlineKeyboardMarkup:
         [button(_("Time zone"), SettingsAction(action="timezone"))],
         [button(_("Risk limits"), SettingsAction(action="limits"))],
         [button(_("Maximum slippage"), SettingsAction(action="slippage"))],
+        [button(_("Trading PIN"), SettingsAction(action="pin"))],
     ]
     if has_email:
         rows[2].append(button(_("Remove email"), SettingsAction(action="email_clear")))

@@ -10,6 +10,7 @@ from bot.settings import Settings
 from engine.accounts.sealing import rotate_all
 from engine.common.clock import SystemClock
 from engine.errors import VaultError
+from engine.security.service import PinService
 from storage.db import Database
 from storage.migrate import upgrade_to_head
 from storage.uow import SqlUnitOfWorkFactory
@@ -50,11 +51,18 @@ async def _rotate(settings: Settings, vault: KeyVault) -> int:
     )
     try:
         await upgrade_to_head(database)
-        count = await rotate_all(SqlUnitOfWorkFactory(database), vault, SystemClock())
+        uow = SqlUnitOfWorkFactory(database)
+        # Both check every token before writing, so a failure changes nothing.
+        await PinService(uow, vault, SystemClock()).check_sealing()
+        count = await rotate_all(uow, vault, SystemClock())
+        pins = await PinService(uow, vault, SystemClock()).reseal_all()
     except VaultError as exc:
         print(f"Rotation stopped, nothing was changed: {exc}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         await database.dispose()
-    print(f"Re-encrypted the API keys of {count} accounts under the first key in MASTER_KEY.")
+    print(
+        f"Re-encrypted the API keys of {count} accounts and {pins} trading PIN hashes "
+        "under the first key in MASTER_KEY."
+    )
     return EXIT_OK

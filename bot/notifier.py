@@ -64,7 +64,7 @@ class Notifier:
                 text = _("✅ Your account is active again. Send /menu to continue.")
             else:
                 text = status_refusal(user)
-        await self.send(user.telegram_id, text, user_id=user.id)
+        await self.send(user.telegram_id, text, category=Category.ACCOUNT, user_id=user.id)
 
     async def send(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 
@@ -123,9 +124,13 @@ def filter_from_page(data: OrdersPage) -> ListFilter:
 
 
 def _day(text: str) -> date | None:
-    if len(text) != 8 or not text.isdigit():
+    """Read a YYYYMMDD date from a button; a forged or impossible one is no date."""
+    if not re.fullmatch(r"[0-9]{8}", text, re.ASCII):
         return None
-    return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    try:
+        return date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return None
 
 
 def orders_keyboard(

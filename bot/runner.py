@@ -28,6 +28,7 @@ from bot.app import (
 from bot.commands import publish_commands
 from bot.logging_setup import redactor
 from bot.middlewares.inflight import InFlightTracker
+from bot.order_recovery import report_interrupted_orders
 from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from engine.accounts.sealing import check_master_key
@@ -60,12 +61,15 @@ async def run(settings: Settings) -> int:
         await start_services(services)
         try:
             await check_master_key(services.uow, services.vault)
+            await services.pins.check_sealing()
         except VaultError as exc:
             logger.error("Refusing to start: %s", exc)
             return EXIT_CONFIG
         dispatcher = build_dispatcher(services, bot)
         if stop.is_set():
             return 0
+        # Before the scheduler's first order sync, which reports what is still PENDING.
+        await report_interrupted_orders(services)
         me = await bot.get_me()
         logger.info("Starting as @%s (id %s)", me.username, me.id)
         # Pushes queued before a restart go out while the commands are published.

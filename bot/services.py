@@ -30,6 +30,7 @@ from engine.portfolio.service import PortfolioService
 from engine.risk.reports import DailyReporter
 from engine.risk.scan import RiskScanner
 from engine.risk.service import RiskSettingsService
+from engine.security.service import PinService
 from engine.users.service import UserService
 from storage.db import Database
 from storage.uow import SqlUnitOfWorkFactory
@@ -66,5 +67,6 @@ class Services:
     accounts: AccountService
     account_links: LinkService
     key_monitor: KeyMonitor
+    pins: PinService
     brackets: BracketService
     admin_ids: frozenset[int] = field(default_factory=frozenset)

@@ -140,6 +140,8 @@ class OrderSettings(BaseSettings):
     lookup_attempts: int = Field(default=4, ge=1, le=20)
     lookup_delay_seconds: float = Field(default=1.0, ge=0, le=60)
     unknown_after_lookups: int = Field(default=5, ge=1, le=1000)
+    # NOTE: keep this above the order path's own lookups (about lookup_attempts x lookup_delay_seconds);
+    # a sync pass during them can reject an order whose create answer was lost but which the exchange filled.
     unknown_after_seconds: float = Field(default=300.0, ge=0, le=86_400)
     twap_check_seconds: float = Field(default=5.0, ge=1, le=600)
 
@@ -272,6 +274,21 @@ class ExchangeSettings(BaseSettings):
         return value
 
 
+class PinSettings(BaseSettings):
+    """The trading PIN: how long a correct PIN counts, and the lockout after wrong ones."""
+
+    model_config = _config("PIN_")
+
+    # After a correct PIN, guarded actions run without asking again for this long; 0 asks every time.
+    session_seconds: int = Field(default=300, ge=0, le=3600)
+    # How long a PIN prompt waits for the answer before the action it guards is dropped.
+    prompt_seconds: int = Field(default=120, ge=30, le=900)
+    max_attempts: int = Field(default=5, ge=3, le=10)
+    lockout_minutes: int = Field(default=30, ge=1, le=1440)
+    # log2 of scrypt's N (memory and time grow with it): 14 is 16 MiB and tens of milliseconds per check.
+    scrypt_cost: int = Field(default=14, ge=10, le=20)
+
+
 def _vault_settings() -> VaultSettings:
     return VaultSettings(_env_file=None)  # type: ignore[call-arg]
 
@@ -299,6 +316,7 @@ class Settings:
         default_factory=lambda: PaperMatchingSettings(_env_file=None)
     )
     orders: OrderSettings = field(default_factory=lambda: OrderSettings(_env_file=None))
+    pin: PinSettings = field(default_factory=lambda: PinSettings(_env_file=None))
     brackets: BracketSettings = field(default_factory=lambda: BracketSettings(_env_file=None))
 
 
@@ -323,6 +341,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         "rate_limit": (RateLimitSettings, "RATE_LIMIT_"),
         "paper_matching": (PaperMatchingSettings, "PAPER_"),
         "orders": (OrderSettings, "ORDER_"),
+        "pin": (PinSettings, "PIN_"),
         "brackets": (BracketSettings, ""),
     }
     values: dict[str, BaseSettings] = {}

@@ -12,6 +12,7 @@ from bot.notifier import Notifier
 from bot.services import Services
 from bot.views.twap import twap_end, twap_progress
 from engine.events import Event
+from engine.notifications.models import Category
 
 logger = logging.getLogger(__name__)
 
@@ -41,4 +42,4 @@ class TwapNotices:
                 if event.name == "twap_slice"
                 else twap_end(progress, user.language)
             )
-            await self._notifier.send(user.telegram_id, text)
+            await self._notifier.send(user.telegram_id, text, category=Category.ORDER, user_id=user.id)

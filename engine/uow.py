@@ -14,6 +14,7 @@ from engine.notifications.ports import OutboxRepository
 from engine.orders.ports import OrderDraftRepository, OrderRepository, TwapRepository
 from engine.portfolio.ports import PortfolioRepository
 from engine.risk.ports import RiskRepository
+from engine.security.ports import PinRepository
 from engine.users.ports import UserRepository
 
 
@@ -36,6 +37,7 @@ class UnitOfWork(Protocol):
     risk: RiskRepository
     outbox: OutboxRepository
     twaps: TwapRepository
+    pins: PinRepository
     brackets: BracketRepository
 
     async def __aenter__(self) -> Self: ...

@@ -15,6 +15,7 @@ from storage.repositories.drafts import SqlOrderDraftRepository
 from storage.repositories.orders import SqlOrderRepository
 from storage.repositories.outbox import SqlOutboxRepository
 from storage.repositories.paper import SqlPaperLedger
+from storage.repositories.pins import SqlPinRepository
 from storage.repositories.portfolio import SqlPortfolioRepository
 from storage.repositories.risk import SqlRiskRepository
 from storage.repositories.twaps import SqlTwapRepository
@@ -103,6 +104,10 @@ class SqlUnitOfWork:
     @cached_property
     def brackets(self) -> SqlBracketRepository:
         return SqlBracketRepository(self.session)
+
+    @cached_property
+    def pins(self) -> SqlPinRepository:
+        return SqlPinRepository(self.session)
 
     async def __aexit__(
         self,

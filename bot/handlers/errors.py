@@ -10,7 +10,13 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import ErrorEvent, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -38,6 +44,17 @@ async def handle_error(event: ErrorEvent, bot: Bot, i18n: I18n, services: Servic
         # The user blocked the bot: there is nobody to reply to.
         logger.info("Update %s: user %s has blocked the bot", update.update_id, telegram_user_id)
         return True
+    if isinstance(error, TelegramRetryAfter | TelegramServerError | TelegramNetworkError) and chat_id:
+        # Telegram refused or lost a reply (flood control, 5xx, no network): no bug of
+        # ours, so no incident. The outbox tells the user once Telegram takes messages again.
+        logger.warning(
+            "Update %s from user %s: Telegram did not take the reply (%s); queuing a notice",
+            update.update_id,
+            telegram_user_id,
+            type(error).__name__,
+        )
+        await _notice_lost_reply(services, i18n, chat_id, language)
+        return True
 
     with localized(i18n, language):
         if isinstance(error, PatriotError):
@@ -60,6 +77,16 @@ async def handle_error(event: ErrorEvent, bot: Bot, i18n: I18n, services: Servic
             ).format(incident=incident)
         await _reply(bot, update, chat_id, text)
     return True
+
+
+async def _notice_lost_reply(services: Services, i18n: I18n, chat_id: int, language: str) -> None:
+    user = await services.users.get_by_telegram_id(chat_id)
+    with localized(i18n, language):
+        text = _(
+            "⚠️ Telegram did not deliver my answer to your last message. If it placed, changed or "
+            "cancelled an order, check /orders for the result before you repeat it; otherwise send it again."
+        )
+    await services.notifier.send(chat_id, text, user_id=user.id if user else None)
 
 
 def _origin(update: Update) -> tuple[int | None, int | None]:

@@ -37,7 +37,10 @@ class LeaveConversationOnCommand(BaseMiddleware):
 
 
 def _leaves_conversation(text: str) -> bool:
+    """Menu buttons and registered commands leave; other text starting with "/" may be a step's answer."""
     if text in filters.MENU_LABELS:
         return True
-    command = text.split(maxsplit=1)[0].split("@")[0] if text.startswith("/") else ""
-    return bool(command) and command not in ("/cancel", "/start")
+    if not filters.is_command(text):
+        return False
+    command = text.split(maxsplit=1)[0].split("@")[0]
+    return command not in ("/cancel", "/start")

@@ -83,7 +83,8 @@ class RateLimiter(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         sender = data.get("event_from_user")
-        if sender is None:
+        if sender is None or data.get("pin_confirmed"):
+            # The replay of an action after its PIN was counted when the user first asked for it.
             return await handler(event, data)
         now = self._now()
         self._tidy(now)

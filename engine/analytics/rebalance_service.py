@@ -168,6 +168,14 @@ class RebalanceService:
             outcomes.append(RebalanceOutcome(order, placed=placed))
         return outcomes
 
+    async def plan(self, user: User, plan_id: uuid.UUID) -> RebalancePlan:
+        """Return the user's plan, whatever its status; another user's id is not found."""
+        async with self._uow(read_only=True) as uow:
+            plan = await uow.analytics.get_plan_for_user(user.id, plan_id)
+        if plan is None:
+            raise NotFoundError("plan")
+        return plan
+
     async def cancel(self, user: User, plan_id: uuid.UUID) -> None:
         await self._close(user, plan_id, DraftStatus.CANCELLED)
 

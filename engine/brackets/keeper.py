@@ -300,4 +300,3 @@ class BracketKeeper:
                 shown_inline=self.inline.get(),
             )
         )
-

@@ -193,6 +193,8 @@ class BracketService:
         )
         async with self._uow() as uow:
             await uow.brackets.add(bracket)
+            # The bracket reports its own life cycle from here on, also after a restart.
+            await uow.drafts.mark_reported(draft.id, now)
             await uow.commit()
         logger.info("Bracket %s of user %s started: sending its entry", bracket.id, user.telegram_id)
 

@@ -24,6 +24,15 @@ CRASH_EXIT_CODE = 86
 # Every point the code calls, so a test cannot ask for one that never fires.
 POINTS = frozenset(
     {
+        # The order path, in the order a confirmed order passes them.
+        # The pre-trade checks passed and nothing is stored yet.
+        "order_before_persist",
+        # The draft is closed and the PENDING order stored; nothing is sent yet.
+        "order_persisted",
+        # The exchange accepted the order; its report is not stored yet.
+        "order_submitted",
+        # The exchange's report is stored; the user has not seen the outcome yet.
+        "order_recorded",
         # The exchange accepted a bracket's entry; PATRIOT has not recorded its answer.
         "bracket_entry_sent",
         # The entry's fill is recorded; no exit order has been placed yet.
@@ -32,6 +41,11 @@ POINTS = frozenset(
         "bracket_exit_filled",
     }
 )
+
+
+def hooks_enabled() -> bool:
+    """Return whether PATRIOT_TEST_HOOKS=1 is set for this process."""
+    return os.environ.get(ENABLE_VARIABLE) == "1"
 
 
 def crash_point(name: str) -> None:

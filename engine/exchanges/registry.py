@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from engine.accounts.models import Account
 from engine.errors import PermanentExchangeError
+from engine.exchanges.faults import wrap_for_tests
 from engine.exchanges.paper.exchange import PaperExchange
 from engine.exchanges.paper.gateway import PaperGateway
 from engine.exchanges.ports import ExchangeGateway
@@ -39,6 +40,7 @@ class GatewayRegistry:
             raise PermanentExchangeError(
                 f"no gateway for {account.exchange}", reason="EXCHANGE_NOT_CONFIGURED"
             )
+        gateway = wrap_for_tests(gateway)
         self._gateways[account.id] = gateway
         return gateway
 

@@ -17,7 +17,8 @@ class Priority(IntEnum):
 
 
 class Category(StrEnum):
-    NOTICE = "notice"  # account notices (suspended, active again) and other direct pushes
+    NOTICE = "notice"  # direct pushes: a key stopped working, an order outcome the card could not show
+    ACCOUNT = "account"  # the account itself changed: suspended, active again, PIN reset by an admin
     ORDER = "order"
     ALERT = "alert"
     REPORT = "report"
@@ -25,8 +26,12 @@ class Category(StrEnum):
 
     @property
     def needs_active_user(self) -> bool:
-        """Alerts, reports and broadcasts are not pushed to a user who is no longer ACTIVE."""
-        return self in (Category.ALERT, Category.REPORT, Category.BROADCAST)
+        """Only notices about the account itself reach a user who is no longer ACTIVE.
+
+        The check runs at delivery, so a push queued before a suspension is
+        skipped too. Messages without a user id (to admins) always go out.
+        """
+        return self is not Category.ACCOUNT
 
 
 class DeliveryStatus(StrEnum):

@@ -114,6 +114,72 @@ class DraftBook:
             raise NotFoundError("account")
         return draft, account
 
+    async def claim(self, user: User, draft_id: uuid.UUID) -> OrderDraft:
+        """Move the user's OPEN draft to CONFIRMING, so a second press finds it taken.
+
+        A modification goes straight to CONFIRMED: it is applied at once,
+        with no stored order to close the draft later.
+
+        Raises NotFoundError (also for a bracket's draft), DRAFT_CLOSED or DRAFT_EXPIRED like ``consume``.
+        ``close_in`` then closes it as CONFIRMED in the transaction that stores
+        its order, and ``release`` opens it again when the order is refused first.
+        """
+        _require_trading(user)
+        async with self._uow() as uow:
+            draft = await self._open(uow, user, draft_id)
+            if draft.bracket is not None:
+                raise NotFoundError("draft")  # a bracket's draft is confirmed by the bracket service
+            expired = draft.is_expired(self._clock.now())
+            pressed = DraftStatus.CONFIRMED if draft.modifies_order_id else DraftStatus.CONFIRMING
+            draft.close(DraftStatus.EXPIRED if expired else pressed)
+            await uow.drafts.update(draft)
+            await uow.commit()
+        if expired:
+            raise ValidationError("DRAFT_EXPIRED")
+        return draft
+
+    async def close_in(self, uow: UnitOfWork, user: User, draft_id: uuid.UUID) -> None:
+        """Close the CONFIRMING draft as CONFIRMED inside the caller's transaction."""
+        draft = await uow.drafts.get_for_user(user.id, draft_id)
+        if draft is None:
+            raise NotFoundError("draft")
+        if draft.status is not DraftStatus.CONFIRMING:
+            raise ValidationError("DRAFT_CLOSED", status=draft.status)
+        draft.close(DraftStatus.CONFIRMED)
+        await uow.drafts.update(draft)
+
+    async def release(self, user: User, draft_id: uuid.UUID) -> None:
+        """Open a CONFIRMING draft again after its order was refused before it was stored."""
+        async with self._uow() as uow:
+            draft = await uow.drafts.get_for_user(user.id, draft_id)
+            if draft is None or draft.status is not DraftStatus.CONFIRMING:
+                return
+            draft.close(DraftStatus.OPEN)
+            await uow.drafts.update(draft)
+            await uow.commit()
+
+    async def abandon(self, draft: OrderDraft) -> None:
+        """Expire a draft that a crash left CONFIRMING: nothing was stored or sent for it."""
+        async with self._uow() as uow:
+            stored = await uow.drafts.get_for_user(draft.user_id, draft.id)
+            if stored is None or stored.status is not DraftStatus.CONFIRMING:
+                return
+            stored.close(DraftStatus.EXPIRED)
+            await uow.drafts.update(stored)
+            await uow.commit()
+
+    async def mark_reported(self, draft_id: uuid.UUID) -> None:
+        """Record that the user saw the outcome of a CONFIRMED draft (other drafts are left alone)."""
+        async with self._uow() as uow:
+            await uow.drafts.mark_reported(draft_id, self._clock.now())
+            await uow.commit()
+
+    async def unreported(self) -> list[OrderDraft]:
+        """Return drafts whose outcome nobody saw because the process stopped: CONFIRMING ones,
+        and CONFIRMED ones not marked reported."""
+        async with self._uow(read_only=True) as uow:
+            return await uow.drafts.list_unreported()
+
     async def _open(self, uow: UnitOfWork, user: User, draft_id: uuid.UUID) -> OrderDraft:
         draft = await uow.drafts.get_for_user(user.id, draft_id)
         if draft is None:

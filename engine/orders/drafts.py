@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 class DraftStatus(StrEnum):
     OPEN = "OPEN"
+    # Confirm was pressed and the order is being checked; it becomes CONFIRMED with its stored
+    # order, or OPEN again when the checks refuse it. A restart finds the ones a crash cut short.
+    CONFIRMING = "CONFIRMING"
     CONFIRMED = "CONFIRMED"
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
@@ -68,7 +71,16 @@ class OrderDraft:
         return now >= self.expires_at
 
     def close(self, target: DraftStatus) -> None:
-        """Move an OPEN draft to a final status; a closed draft cannot change again."""
-        if self.status is not DraftStatus.OPEN or target is DraftStatus.OPEN:
+        """Move the draft on: OPEN -> any, CONFIRMING -> CONFIRMED, OPEN or EXPIRED; the rest is final."""
+        allowed = _TRANSITIONS.get(self.status, frozenset())
+        if target not in allowed:
             raise IllegalTransitionError("draft", self.status.value, target.value)
         self.status = target
+
+
+_TRANSITIONS = {
+    DraftStatus.OPEN: frozenset(
+        {DraftStatus.CONFIRMING, DraftStatus.CONFIRMED, DraftStatus.CANCELLED, DraftStatus.EXPIRED}
+    ),
+    DraftStatus.CONFIRMING: frozenset({DraftStatus.CONFIRMED, DraftStatus.OPEN, DraftStatus.EXPIRED}),
+}

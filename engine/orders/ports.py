@@ -95,6 +95,14 @@ class OrderDraftRepository(Protocol):
         """Mark every OPEN draft whose time is up as EXPIRED; return how many."""
         ...
 
+    async def mark_reported(self, draft_id: uuid.UUID, at: datetime) -> None:
+        """Record that the user was told the outcome of the CONFIRMED draft."""
+        ...
+
+    async def list_unreported(self) -> list[OrderDraft]:
+        """Return CONFIRMING drafts and CONFIRMED ones not marked reported, oldest first."""
+        ...
+
 
 class TwapRepository(Protocol):
     async def add(self, twap: Twap) -> None: ...

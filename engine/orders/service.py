@@ -27,6 +27,7 @@ from engine.common.crash_points import crash_point
 from engine.common.ids import new_client_order_id
 from engine.errors import (
     NotFoundError,
+    PatriotError,
     PermanentExchangeError,
     PermissionDeniedError,
     RiskDenied,
@@ -166,15 +167,26 @@ class OrderService:
         return await self.drafts.expire_stale()
 
     async def confirm(self, user: User, draft_id: uuid.UUID) -> Order:
-        """Consume the draft and place its order, or apply the modification it carries.
+        """Place the draft's order, or apply the modification it carries.
 
-        A bracket's draft is not an order's: it is confirmed by the bracket service.
+        The press moves the draft to CONFIRMING; it becomes CONFIRMED in the
+        transaction that stores the order (PENDING, or PAPER's filled or
+        rejected one), so a confirmed draft always has its order. A refusal
+        before that (a pre-trade denial) opens the draft again; a crash leaves
+        it CONFIRMING for ``bot.order_recovery``.
+        A bracket's draft is not an order's: the bracket service confirms it.
         """
-        draft, account = await self.drafts.consume(user, draft_id, bracket=False)
+        draft = await self.drafts.claim(user, draft_id)
         if draft.modifies_order_id is not None:
+            account = await self.account(user, draft.account_id)
             return await self.changes.apply_modification(user, account, draft)
-        request = replace(draft.request, client_order_id=draft.client_order_id)
-        return await self.place(user, account, request)
+        try:
+            account = await self.account(user, draft.account_id)
+            request = replace(draft.request, client_order_id=draft.client_order_id)
+            return await self.place(user, account, request, draft_id=draft.id)
+        except PatriotError:
+            await self.drafts.release(user, draft_id)  # a no-op once the order is stored
+            raise
 
     # ----- placing ------------------------------------------------------------------
 
@@ -187,10 +199,12 @@ class OrderService:
         twap_id: uuid.UUID | None = None,
         replaces_order_id: uuid.UUID | None = None,
         shown_inline: bool = True,
+        draft_id: uuid.UUID | None = None,
         bracket: BracketLink | None = None,
     ) -> Order:
         """Run the whole order path for a request; a missing client_order_id is generated here.
 
+        ``draft_id`` names the confirmation draft to close together with storing the order.
         ``bracket`` links the order to its bracket. A protective leg (an exit of
         a bracket the user opened) skips the status check and the risk limits,
         because the bracket passed them as a whole; the balance still has to cover it.
@@ -215,22 +229,29 @@ class OrderService:
         order.twap_id, order.replaces_order_id = twap_id, replaces_order_id
         if bracket is not None:
             order.bracket_id, order.bracket_leg = bracket.bracket_id, bracket.leg
+        crash_point("order_before_persist")
         # A bracket's legs keep the PENDING-first path: its restart recovery is built on that path's steps.
         placed = (
             bracket is None
             and isinstance(gateway, AtomicOrderGateway)
-            and await self._place_atomically(user, gateway, order, shown_inline=shown_inline)
+            and await self._place_atomically(
+                user, gateway, order, shown_inline=shown_inline, draft_id=draft_id
+            )
         )
         if placed:
+            crash_point("order_recorded")
             return order
         # Live exchanges, bracket legs and a client order id the simulator already has:
         # stored PENDING, then sent.
-        await self._persist_pending(user, order)
+        await self._persist_pending(user, order, draft_id)
+        crash_point("order_persisted")
         exchange_report = await self._submit(gateway, order, shown_inline=shown_inline)
         if bracket is not None and bracket.leg == "entry":
             crash_point("bracket_entry_sent")
         if exchange_report is not None:
+            crash_point("order_submitted")
             await self.record(order, exchange_report, shown_inline=shown_inline)
+            crash_point("order_recorded")
         return order
 
     async def assess(
@@ -284,8 +305,10 @@ class OrderService:
         if taken is not None:
             raise ValidationError("CLIENT_ORDER_ID_TAKEN", value=client_order_id)
 
-    async def _persist_pending(self, user: User, order: Order) -> None:
+    async def _persist_pending(self, user: User, order: Order, draft_id: uuid.UUID | None) -> None:
         async with self._uow() as uow:
+            if draft_id is not None:
+                await self.drafts.close_in(uow, user, draft_id)
             await _require_client_id_free(uow, user, order.client_order_id)
             await uow.orders.add(order)
             await uow.commit()
@@ -301,7 +324,13 @@ class OrderService:
         )
 
     async def _place_atomically(
-        self, user: User, gateway: AtomicOrderGateway, order: Order, *, shown_inline: bool
+        self,
+        user: User,
+        gateway: AtomicOrderGateway,
+        order: Order,
+        *,
+        shown_inline: bool,
+        draft_id: uuid.UUID | None = None,
     ) -> bool:
         """Store, fill and record a PAPER order in one transaction, then emit its event.
 
@@ -311,6 +340,8 @@ class OrderService:
         outcome: list[tuple[OrderStatus, int]] = []
 
         async def before(uow: UnitOfWork) -> None:
+            if draft_id is not None:
+                await self.drafts.close_in(uow, user, draft_id)
             await _require_client_id_free(uow, user, order.client_order_id)
 
         async def after(uow: UnitOfWork, report: ExchangeOrder) -> None:
@@ -325,7 +356,9 @@ class OrderService:
         except PermanentExchangeError as exc:
             if exc.reason == "DUPLICATE_CLIENT_ORDER_ID":
                 return False
-            await self._store_rejected(user, order, exc.reason or str(exc), shown_inline=shown_inline)
+            await self._store_rejected(
+                user, order, exc.reason or str(exc), shown_inline=shown_inline, draft_id=draft_id
+            )
             return True
 
         previous, fill_count = outcome[0]
@@ -346,13 +379,17 @@ class OrderService:
             await self.emit(name, order, shown_inline=shown_inline)
         return True
 
-    async def _store_rejected(self, user: User, order: Order, reason: str, *, shown_inline: bool) -> None:
+    async def _store_rejected(
+        self, user: User, order: Order, reason: str, *, shown_inline: bool, draft_id: uuid.UUID | None = None
+    ) -> None:
         """Store an order the simulator rejected, as REJECTED with the reason, and emit order_rejected."""
         check_transition(order.status, OrderStatus.REJECTED)
         order.status = OrderStatus.REJECTED
         order.reject_reason = reason
         order.updated_at = self._clock.now()
         async with self._uow() as uow:
+            if draft_id is not None:
+                await self.drafts.close_in(uow, user, draft_id)
             await _require_client_id_free(uow, user, order.client_order_id)
             await uow.orders.add(order)
             await uow.commit()

@@ -120,6 +120,8 @@ class TwapService:
         )
         async with self._uow() as uow:
             await uow.twaps.add(twap)
+            # The TWAP reports its own progress from here on, also after a restart.
+            await uow.drafts.mark_reported(draft.id, now)
             await uow.commit()
         logger.info(
             "TWAP %s for user %s: %s %s %s in %d slices every %d s",

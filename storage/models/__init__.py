@@ -20,6 +20,7 @@ from storage.models.risk import (
     RiskAlertRow,
     UserLimitsRow,
 )
+from storage.models.security import UserPinRow
 from storage.models.users import AccountRow, AuditRow, UserRow
 
 __all__ = [
@@ -49,5 +50,6 @@ __all__ = [
     "TwapRow",
     "UnreachableChatRow",
     "UserLimitsRow",
+    "UserPinRow",
     "UserRow",
 ]

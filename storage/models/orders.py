@@ -79,6 +79,8 @@ class OrderDraftRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Set once the user saw the outcome of a CONFIRMED draft; a restart tells the rest.
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class HoldingRow(Base):

@@ -174,3 +174,23 @@ class SqlOrderDraftRepository:
             .values(status=DraftStatus.EXPIRED.value)
         )
         return result.rowcount or 0
+
+    async def mark_reported(self, draft_id: uuid.UUID, at: datetime) -> None:
+        await self._session.execute(
+            update(OrderDraftRow)
+            .where(
+                OrderDraftRow.id == draft_id,
+                OrderDraftRow.status == DraftStatus.CONFIRMED.value,
+                OrderDraftRow.reported_at.is_(None),
+            )
+            .values(reported_at=at)
+        )
+
+    async def list_unreported(self) -> list[OrderDraft]:
+        pressed = (DraftStatus.CONFIRMING.value, DraftStatus.CONFIRMED.value)
+        rows = await self._session.scalars(
+            select(OrderDraftRow)
+            .where(OrderDraftRow.status.in_(pressed), OrderDraftRow.reported_at.is_(None))
+            .order_by(OrderDraftRow.created_at)
+        )
+        return [_draft_from_row(row) for row in rows]

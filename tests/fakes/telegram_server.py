@@ -423,8 +423,18 @@ class FakeTelegramServer:
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         # Port 0 lets the OS pick a free port; addresses reports the one bound.
-        await web.TCPSite(self._runner, HOST, 0).start()
+        await web.TCPSite(self._runner, HOST, self.port).start()
         self.port = int(self._runner.addresses[0][1])
+
+    async def go_offline(self) -> None:
+        """Stop listening, as a lost network: the bot's requests fail with a refused connection.
+
+        Pushed updates and every record are kept; ``go_online`` listens on the same port again.
+        """
+        await self.close()
+
+    async def go_online(self) -> None:
+        await self.start()
 
     async def close(self) -> None:
         if self._runner is not None:

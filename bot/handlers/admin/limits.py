@@ -13,6 +13,7 @@ from bot.commands import Audience, CommandSpec, register
 from bot.filters import IsAdmin
 from bot.formatting import esc
 from bot.middlewares.access import ADMIN
+from bot.pin_guard import PinCheck, PinPurpose
 from bot.routing import RouterBlueprint
 from bot.services import Services
 from bot.texts import risk_profile_name
@@ -34,7 +35,9 @@ register(
 
 
 @router.message(Command("limits"), flags={"access": ADMIN})
-async def limits(message: Message, command: CommandObject, services: Services, user: User | None) -> None:
+async def limits(
+    message: Message, command: CommandObject, services: Services, user: User | None, pin: PinCheck
+) -> None:
     parts = (command.args or "").split()
     locale = user.language if user else services.i18n.current_locale
     if not parts:
@@ -63,6 +66,8 @@ async def limits(message: Message, command: CommandObject, services: Services, u
             )
         )
         return
+    if not await pin.confirmed(PinPurpose.ADMIN):
+        return  # asked for the admin's own PIN; the command runs again once it is right
     before, after = await services.risk.change_profile_limits(message.chat.id, profile, changes)
     lines = [_("<b>{profile}</b> limits changed:").format(profile=risk_profile_name(profile))]
     for name in changes:

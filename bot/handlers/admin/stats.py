@@ -106,5 +106,6 @@ def audit_action_name(action: str) -> str:
         "admin.audit.view": _("viewed the audit log"),
         "analytics.scenario.add": _("added a stress scenario"),
         "analytics.scenario.delete": _("deleted a stress scenario"),
+        "user.pin.reset": _("reset a user's trading PIN"),
     }
     return names.get(action, action)

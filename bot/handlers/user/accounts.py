@@ -22,6 +22,7 @@ from bot.callbacks import AccountAction, AccountsView
 from bot.commands import CommandSpec, register
 from bot.filters import MenuButton
 from bot.formatting import esc
+from bot.pin_guard import PinPurpose
 from bot.replies import answer_long
 from bot.routing import RouterBlueprint
 from bot.services import Services
@@ -185,7 +186,9 @@ async def ask_removal(
         )
 
 
-@router.callback_query(AccountAction.filter(F.action == "remove_yes"), flags=MANAGE)
+@router.callback_query(
+    AccountAction.filter(F.action == "remove_yes"), flags={**MANAGE, "pin": PinPurpose.REMOVE_ACCOUNT}
+)
 async def remove_account(
     query: CallbackQuery, callback_data: AccountAction, user: User, services: Services
 ) -> None:

@@ -17,6 +17,7 @@ from bot.commands import CommandSpec, register
 from bot.error_texts import describe_error
 from bot.filters import MenuButton
 from bot.keyboards import button
+from bot.pin_guard import PinCheck, PinPurpose, live_account
 from bot.replies import answer_long
 from bot.routing import RouterBlueprint
 from bot.services import Services
@@ -177,8 +178,11 @@ def _plan_id(callback_data: RebalanceAction) -> uuid.UUID:
     RebalanceAction.filter(F.action == "ok"), flags={"permission": Permission.TRADE, "rate_limit": "order"}
 )
 async def confirm_rebalance(
-    query: CallbackQuery, callback_data: RebalanceAction, user: User, services: Services
+    query: CallbackQuery, callback_data: RebalanceAction, user: User, services: Services, pin: PinCheck
 ) -> None:
+    plan = await services.analytics.rebalancing.plan(user, _plan_id(callback_data))
+    if not await pin.confirmed(PinPurpose.LIVE_ORDER, applies=live_account(services, user, plan.account_id)):
+        return  # asked for the PIN; the press runs again once it is right
     await query.answer(_("Sending…"))
     if not isinstance(query.message, Message):
         return  # the card is too old for Telegram to show; nothing to edit

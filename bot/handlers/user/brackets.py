@@ -30,6 +30,7 @@ from bot.handlers.user.bracket_form import start_form
 from bot.handlers.user.trading import closed_draft_notice
 from bot.notifier import Notifier
 from bot.order_flow import schedule_expiry
+from bot.pin_guard import PinCheck, PinPurpose, live_account
 from bot.replies import answer_long
 from bot.routing import RouterBlueprint
 from bot.services import Services
@@ -120,6 +121,7 @@ async def confirm(
     user: User,
     services: Services,
     notifier: Notifier,
+    pin: PinCheck,
 ) -> None:
     draft_id = _uuid(callback_data.draft, "draft")
     draft = await services.orders.get_draft(user, draft_id)
@@ -128,6 +130,8 @@ async def confirm(
     if draft.status is not DraftStatus.OPEN:
         await query.answer(closed_draft_notice(draft.status), show_alert=True)
         return  # a late or repeated press: the card already shows the outcome
+    if not await pin.confirmed(PinPurpose.LIVE_ORDER, applies=live_account(services, user, draft.account_id)):
+        return  # asked for the PIN; the press runs again once it is right
 
     await query.answer(_("Sending…"))
     try:

@@ -26,7 +26,9 @@ from aiogram.utils.i18n import lazy_gettext as __
 from bot.callbacks import LinkExchangeChoice, LinkStep
 from bot.commands import CommandSpec, register
 from bot.error_texts import describe_error
+from bot.filters import NotACommand
 from bot.formatting import esc
+from bot.pin_guard import PinPurpose
 from bot.routing import RouterBlueprint
 from bot.services import Services
 from bot.views import account_errors  # noqa: F401 - registers the error texts
@@ -62,14 +64,14 @@ class LinkStates(StatesGroup):
 # ----- start, exchange and name ---------------------------------------------------
 
 
-@router.message(Command("link"), flags=MANAGE)
+@router.message(Command("link"), flags={**MANAGE, "pin": PinPurpose.LINK})
 async def start_link(message: Message, state: FSMContext) -> None:
     await state.clear()
     await state.set_state(LinkStates.exchange)
     await message.answer(_link_intro(), reply_markup=keyboards.exchanges())
 
 
-@router.callback_query(LinkStep.filter(F.action == "start"), flags=MANAGE)
+@router.callback_query(LinkStep.filter(F.action == "start"), flags={**MANAGE, "pin": PinPurpose.LINK})
 async def start_link_button(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     await state.clear()
@@ -159,14 +161,14 @@ def _looks_like_a_key(exchange: Exchange, text: str) -> bool:
 # ----- key, secret, passphrase ----------------------------------------------------
 
 
-@router.message(LinkStates.api_key, ~F.text.startswith("/"), flags=MANAGE)
+@router.message(LinkStates.api_key, NotACommand(), flags=MANAGE)
 async def receive_api_key(message: Message, state: FSMContext, user: User, services: Services) -> None:
     if await _receive_part(message, state, user, services, "api_key"):
         await state.set_state(LinkStates.secret)
         await message.answer(_("Key received and your message deleted. Now send the <b>API secret</b>."))
 
 
-@router.message(LinkStates.secret, ~F.text.startswith("/"), flags=MANAGE)
+@router.message(LinkStates.secret, NotACommand(), flags=MANAGE)
 async def receive_secret(message: Message, state: FSMContext, user: User, services: Services) -> None:
     if not await _receive_part(message, state, user, services, "secret"):
         return
@@ -182,7 +184,7 @@ async def receive_secret(message: Message, state: FSMContext, user: User, servic
     await _ask_for_environment(message, state, user, services, exchange)
 
 
-@router.message(LinkStates.passphrase, ~F.text.startswith("/"), flags=MANAGE)
+@router.message(LinkStates.passphrase, NotACommand(), flags=MANAGE)
 async def receive_passphrase(message: Message, state: FSMContext, user: User, services: Services) -> None:
     if await _receive_part(message, state, user, services, "passphrase"):
         exchange = Exchange((await state.get_data())["exchange"])

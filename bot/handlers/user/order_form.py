@@ -25,7 +25,14 @@ from bot.commands import CommandSpec, register
 from bot.filters import MenuButton
 from bot.formatting import amount, esc
 from bot.order_flow import preview_form
-from bot.order_input import OrderForm, parse_order_command, parse_quantity, parse_time_in_force
+from bot.order_input import (
+    OrderForm,
+    parse_order_command,
+    parse_quantity,
+    parse_side,
+    parse_time_in_force,
+    parse_type,
+)
 from bot.routing import RouterBlueprint
 from bot.services import Services
 from bot.texts import side_name
@@ -146,7 +153,7 @@ async def _take_symbol(
 async def press_side(
     query: CallbackQuery, callback_data: OrderFormChoice, user: User, services: Services, state: FSMContext
 ) -> None:
-    side = OrderSide(callback_data.value)
+    side = parse_side(callback_data.value)  # a forged value is explained, not an incident
     await query.answer()
     await state.update_data(side=side.value)
     gateway = await services.gateways.gateway_for(await _account(services, user, await state.get_data()))
@@ -162,7 +169,7 @@ async def press_side(
 async def press_type(
     query: CallbackQuery, callback_data: OrderFormChoice, user: User, services: Services, state: FSMContext
 ) -> None:
-    order_type = OrderType(callback_data.value)
+    order_type = parse_type(callback_data.value)
     await query.answer()
     await state.update_data(type=order_type.value)
     data = await state.get_data()

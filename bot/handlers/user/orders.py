@@ -22,6 +22,7 @@ from bot.commands import CommandSpec, register
 from bot.error_texts import describe_error
 from bot.filters import MenuButton
 from bot.formatting import esc, number
+from bot.keyboards import clamp_page
 from bot.order_flow import show_card
 from bot.order_input import STATUS_FILTERS, ListFilter, parse_list_filter, parse_modify_options
 from bot.replies import answer_long
@@ -83,7 +84,7 @@ async def list_orders(
 async def turn_page(query: CallbackQuery, callback_data: OrdersPage, user: User, services: Services) -> None:
     await query.answer()
     where = order_keyboards.filter_from_page(callback_data)
-    text, markup = await _page(services, user, where, max(callback_data.page, 0), callback_data.account)
+    text, markup = await _page(services, user, where, clamp_page(callback_data.page), callback_data.account)
     if isinstance(query.message, Message):
         await query.message.edit_text(text, reply_markup=markup)
 

@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import RiskLimitAction, SettingsAction
 from bot.keyboards import button
+from bot.pin_guard import PinPurpose
 from bot.routing import RouterBlueprint
 from bot.services import Services
 from bot.texts import risk_profile_name
@@ -71,7 +72,7 @@ async def show_limits(query: CallbackQuery, user: User, services: Services) -> N
         await query.message.answer(limits_text(user, limits), reply_markup=limits_keyboard(limits))
 
 
-@router.callback_query(RiskLimitAction.filter(F.action == "edit"))
+@router.callback_query(RiskLimitAction.filter(F.action == "edit"), flags={"pin": PinPurpose.LIMITS})
 async def ask_value(
     query: CallbackQuery, callback_data: RiskLimitAction, user: User, state: FSMContext, services: Services
 ) -> None:
@@ -114,7 +115,7 @@ async def set_value(message: Message, user: User, state: FSMContext, services: S
     )
 
 
-@router.callback_query(RiskLimitAction.filter(F.action == "reset"))
+@router.callback_query(RiskLimitAction.filter(F.action == "reset"), flags={"pin": PinPurpose.LIMITS})
 async def reset(query: CallbackQuery, user: User, services: Services) -> None:
     limits = await services.risk.reset_personal(user)
     await query.answer(_("Your profile's limits apply again"))

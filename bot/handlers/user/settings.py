@@ -16,6 +16,7 @@ from bot.callbacks import LanguageChoice, RiskProfileChoice, SettingsAction
 from bot.commands import CommandSpec, register
 from bot.filters import MenuButton
 from bot.formatting import esc, percent
+from bot.pin_guard import PinPurpose
 from bot.routing import RouterBlueprint
 from bot.services import Services
 from bot.texts import LANGUAGE_NAMES, risk_profile_name
@@ -96,7 +97,7 @@ async def choose_risk_profile(query: CallbackQuery, user: User) -> None:
         )
 
 
-@router.callback_query(RiskProfileChoice.filter(F.purpose == "set"))
+@router.callback_query(RiskProfileChoice.filter(F.purpose == "set"), flags={"pin": PinPurpose.LIMITS})
 async def set_risk_profile(
     query: CallbackQuery, callback_data: RiskProfileChoice, user: User, services: Services
 ) -> None:

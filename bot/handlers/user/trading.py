@@ -20,10 +20,12 @@ from bot.filters import MenuButton
 from bot.notifier import Notifier
 from bot.order_flow import preview_form
 from bot.order_input import parse_quick_order
+from bot.pin_guard import PinCheck, PinPurpose, live_account
 from bot.routing import RouterBlueprint
 from bot.services import Services
 from bot.views.orders import order_result
 from engine.errors import NotFoundError, PatriotError, ValidationError
+from engine.notifications.models import Category
 from engine.orders.drafts import DraftStatus
 from engine.orders.models import OrderSide
 from engine.users.models import Permission, User
@@ -95,7 +97,12 @@ def _draft_id(callback_data: DraftAction) -> uuid.UUID:
     DraftAction.filter(F.action == "ok"), flags={"permission": Permission.TRADE, "rate_limit": "order"}
 )
 async def confirm(
-    query: CallbackQuery, callback_data: DraftAction, user: User, services: Services, notifier: Notifier
+    query: CallbackQuery,
+    callback_data: DraftAction,
+    user: User,
+    services: Services,
+    notifier: Notifier,
+    pin: PinCheck,
 ) -> None:
     draft_id = _draft_id(callback_data)
     draft = await services.orders.get_draft(user, draft_id)
@@ -104,6 +111,8 @@ async def confirm(
     if draft.status is not DraftStatus.OPEN:
         await query.answer(closed_draft_notice(draft.status), show_alert=True)
         return  # a late or repeated press: the card already shows the outcome
+    if not await pin.confirmed(PinPurpose.LIVE_ORDER, applies=live_account(services, user, draft.account_id)):
+        return  # asked for the PIN; the press runs again once it is right
 
     await query.answer(_("Sending…"))
     try:
@@ -112,17 +121,22 @@ async def confirm(
         if error.code == "DRAFT_CLOSED":
             logger.info("Draft %s of user %s was confirmed by a concurrent press", draft_id, user.telegram_id)
             return  # the press that won shows the result on the card
-        await show_outcome(query, user, notifier, describe_error(error, user.language))
-        return
+        text = describe_error(error, user.language)
     except PatriotError as error:
-        await show_outcome(query, user, notifier, describe_error(error, user.language))
-        return
-    await show_outcome(query, user, notifier, order_result(order, user.language))
+        text = describe_error(error, user.language)
+    else:
+        text = order_result(order, user.language)
+    await show_outcome(query, user, notifier, text)
+    # Only now has the user seen the outcome; after a crash before this line,
+    # bot.order_recovery tells them at the next start.
+    await services.orders.drafts.mark_reported(draft_id)
 
 
 def closed_draft_notice(status: DraftStatus) -> str:
     if status is DraftStatus.CONFIRMED:
         return _("This order was already sent.")
+    if status is DraftStatus.CONFIRMING:
+        return _("This order is being sent; its result follows here.")
     if status is DraftStatus.CANCELLED:
         return _("This order was cancelled. Nothing was sent.")
     return _("This confirmation has expired and nothing was sent. Place the order again.")
@@ -142,7 +156,7 @@ async def show_outcome(query: CallbackQuery, user: User, notifier: Notifier, tex
             logger.warning(
                 "Could not edit the card of user %s: %s; sending the outcome instead", user.telegram_id, exc
             )
-    await notifier.send(user.telegram_id, text)
+    await notifier.send(user.telegram_id, text, category=Category.ORDER, user_id=user.id)
 
 
 @router.callback_query(DraftAction.filter(F.action == "no"))

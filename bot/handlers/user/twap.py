@@ -15,6 +15,7 @@ from bot.commands import CommandSpec, register
 from bot.formatting import esc
 from bot.order_flow import request_from_form, schedule_expiry
 from bot.order_input import OrderForm, parse_interval, parse_quantity, parse_side, parse_slices
+from bot.pin_guard import PinCheck, PinPurpose, live_account
 from bot.replies import answer_long
 from bot.routing import RouterBlueprint
 from bot.services import Services
@@ -68,8 +69,13 @@ async def set_up(query: CallbackQuery, callback_data: TwapSetup, user: User, ser
 
 
 @router.callback_query(TwapStart.filter(), flags={**TRADE, "rate_limit": "order"})
-async def start(query: CallbackQuery, callback_data: TwapStart, user: User, services: Services) -> None:
+async def start(
+    query: CallbackQuery, callback_data: TwapStart, user: User, services: Services, pin: PinCheck
+) -> None:
     draft_id = _uuid(callback_data.draft, "draft")
+    draft = await services.orders.drafts.get(user, draft_id)
+    if not await pin.confirmed(PinPurpose.LIVE_ORDER, applies=live_account(services, user, draft.account_id)):
+        return  # asked for the PIN; the press runs again once it is right
     twap = await services.twaps.start(user, draft_id, callback_data.slices, callback_data.interval)
     await query.answer()
     progress = await services.twaps.progress(user, twap.id)

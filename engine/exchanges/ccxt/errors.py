@@ -116,51 +116,64 @@ def _detail(exchange: Exchange, error: BaseException, secrets: Sequence[str]) ->
     return f"{exchange} {type(error).__name__}: {redact(str(error), secrets)[:MAX_DETAIL]}"
 
 
+# ccxt's classes in the order they are tried (subclasses first), with the reason
+# code and whether a retry can help.
+_TEMPORARY: tuple[tuple[type[BaseException], str], ...] = (
+    (ccxt.RequestTimeout, "TIMEOUT"),
+    (ccxt.RateLimitExceeded, "RATE_LIMITED"),
+    (ccxt.DDoSProtection, "RATE_LIMITED"),
+    (ccxt.InvalidNonce, "CLOCK_SKEW"),
+    (ccxt.ExchangeNotAvailable, "EXCHANGE_UNAVAILABLE"),  # OnMaintenance too
+    (ccxt.NetworkError, "NETWORK_ERROR"),
+    (ccxt.OperationFailed, "BAD_RESPONSE"),  # BadResponse, NullResponse, CancelPending
+)
+_PERMANENT: tuple[tuple[type[BaseException], str], ...] = (
+    (ccxt.InsufficientFunds, "INSUFFICIENT_FUNDS"),
+    (ccxt.DuplicateOrderId, "DUPLICATE_CLIENT_ORDER_ID"),
+    (ccxt.OrderNotFound, "ORDER_NOT_FOUND"),
+    (ccxt.InvalidOrder, "INVALID_ORDER"),
+    (ccxt.BadSymbol, "SYMBOL_UNKNOWN"),
+    (ccxt.NotSupported, "NOT_SUPPORTED"),
+)
+
+
 @contextmanager
 def translated_errors(exchange: Exchange, secrets: Sequence[str] = ()) -> Iterator[None]:
-    """Raise engine errors in place of ccxt's; ``secrets`` are masked in the messages."""
+    """Raise engine errors in place of ccxt's; ``secrets`` are masked in the messages.
 
-    def temporary(error: BaseException, reason: str) -> TemporaryExchangeError:
-        return TemporaryExchangeError(_detail(exchange, error, secrets), reason=reason)
-
-    def permanent(error: BaseException, reason: str) -> PermanentExchangeError:
-        return PermanentExchangeError(
-            _detail(exchange, error, secrets), reason=reason, exchange=exchange.value
-        )
-
+    ccxt's message quotes the exchange's answer, and some exchanges echo the
+    API key in it. The secrets are masked in the ccxt exception too, because it
+    stays chained as ``__cause__`` and a logged traceback prints it.
+    """
     try:
         yield
-    except ccxt.RequestTimeout as error:
-        raise temporary(error, "TIMEOUT") from error
-    except ccxt.RateLimitExceeded as error:
-        raise temporary(error, "RATE_LIMITED") from error
-    except ccxt.DDoSProtection as error:
-        raise temporary(error, "RATE_LIMITED") from error
-    except ccxt.InvalidNonce as error:
-        raise temporary(error, "CLOCK_SKEW") from error
-    except ccxt.ExchangeNotAvailable as error:  # OnMaintenance too
-        raise temporary(error, "EXCHANGE_UNAVAILABLE") from error
-    except ccxt.NetworkError as error:
-        raise temporary(error, "NETWORK_ERROR") from error
-    except ccxt.OperationFailed as error:  # BadResponse, NullResponse, CancelPending
-        raise temporary(error, "BAD_RESPONSE") from error
-    except ccxt.AuthenticationError as error:  # PermissionDenied and AccountSuspended too
-        raise permanent(error, key_problem(exchange, error) or "AUTHENTICATION_FAILED") from error
-    except ccxt.InsufficientFunds as error:
-        raise permanent(error, "INSUFFICIENT_FUNDS") from error
-    except ccxt.DuplicateOrderId as error:
-        raise permanent(error, "DUPLICATE_CLIENT_ORDER_ID") from error
-    except ccxt.OrderNotFound as error:
-        raise permanent(error, "ORDER_NOT_FOUND") from error
-    except ccxt.InvalidOrder as error:
-        raise permanent(error, "INVALID_ORDER") from error
-    except ccxt.BadSymbol as error:
-        raise permanent(error, "SYMBOL_UNKNOWN") from error
-    except ccxt.NotSupported as error:
-        raise permanent(error, "NOT_SUPPORTED") from error
-    except ccxt.ExchangeError as error:
+    except ccxt.BaseError as error:
+        error.args = tuple(redact(arg, secrets) if isinstance(arg, str) else arg for arg in error.args)
+        translated = translate(exchange, error, secrets)
+        if translated is None:
+            raise
+        raise translated from error
+
+
+def translate(
+    exchange: Exchange, error: ccxt.BaseError, secrets: Sequence[str] = ()
+) -> TemporaryExchangeError | PermanentExchangeError | None:
+    """Return the engine error for a ccxt exception, or None for one that is no exchange answer."""
+    detail = _detail(exchange, error, secrets)
+    for cls, reason in _TEMPORARY:
+        if isinstance(error, cls):
+            return TemporaryExchangeError(detail, reason=reason)
+    if isinstance(error, ccxt.AuthenticationError):  # PermissionDenied and AccountSuspended too
+        reason = key_problem(exchange, error) or "AUTHENTICATION_FAILED"
+    else:
+        reason = next((reason for cls, reason in _PERMANENT if isinstance(error, cls)), "")
+    if not reason and isinstance(error, ccxt.ExchangeError):
         # MEXC reports a rejected key, an IP or a missing order as a plain
         # error, and only its code identifies which.
         if exchange_code(str(error)) in ORDER_NOT_FOUND_CODES.get(exchange, frozenset()):
-            raise permanent(error, "ORDER_NOT_FOUND") from error
-        raise permanent(error, key_problem(exchange, error) or "EXCHANGE_ERROR") from error
+            reason = "ORDER_NOT_FOUND"
+        else:
+            reason = key_problem(exchange, error) or "EXCHANGE_ERROR"
+    if not reason:
+        return None
+    return PermanentExchangeError(detail, reason=reason, exchange=exchange.value)

@@ -1,0 +1,1 @@
+"""Security of the trading actions: the trading PIN and its guard."""
