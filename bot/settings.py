@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -140,10 +140,21 @@ class OrderSettings(BaseSettings):
     lookup_attempts: int = Field(default=4, ge=1, le=20)
     lookup_delay_seconds: float = Field(default=1.0, ge=0, le=60)
     unknown_after_lookups: int = Field(default=5, ge=1, le=1000)
-    # NOTE: keep this above the order path's own lookups (about lookup_attempts x lookup_delay_seconds);
-    # a sync pass during them can reject an order whose create answer was lost but which the exchange filled.
     unknown_after_seconds: float = Field(default=300.0, ge=0, le=86_400)
     twap_check_seconds: float = Field(default=5.0, ge=1, le=600)
+
+    @field_validator("unknown_after_seconds")
+    @classmethod
+    def _outlast_the_lookups(cls, value: float, info: ValidationInfo) -> float:
+        # A sync pass during the order path's own lookups could reject an order whose create
+        # answer was lost but which the exchange filled.
+        lookups = info.data.get("lookup_attempts", 1) * info.data.get("lookup_delay_seconds", 0.0)
+        if value <= lookups:
+            raise ValueError(
+                "expected more than ORDER_LOOKUP_ATTEMPTS x ORDER_LOOKUP_DELAY_SECONDS = "
+                f"{lookups:g} seconds, so the sync never gives up on an order still being looked up"
+            )
+        return value
 
 
 class BracketSettings(BaseSettings):

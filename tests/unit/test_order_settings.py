@@ -40,3 +40,15 @@ def test_invalid_share_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SettingsError) as failed:
         load_settings()
     assert "PAPER_FILL_VOLUME_SHARE" in str(failed.value)
+
+
+def test_unknown_after_must_outlast_the_lookups(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORDER_LOOKUP_ATTEMPTS", "4")
+    monkeypatch.setenv("ORDER_LOOKUP_DELAY_SECONDS", "2")
+    monkeypatch.setenv("ORDER_UNKNOWN_AFTER_SECONDS", "8")
+
+    with pytest.raises(SettingsError) as failed:
+        load_settings()
+
+    assert "ORDER_UNKNOWN_AFTER_SECONDS" in str(failed.value)
+    assert "= 8 seconds" in str(failed.value)
