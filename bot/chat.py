@@ -175,7 +175,7 @@ async def run_chat(settings: Settings, args: argparse.Namespace) -> int:
 
 
 class Pushes:
-    """Prints what the outbox holds after each reply and every second, one drain at a time."""
+    """Prints the queued pushes after each reply and every second, one drain at a time."""
 
     def __init__(self, delivery: OutboxDispatcher) -> None:
         self._delivery = delivery

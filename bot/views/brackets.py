@@ -101,7 +101,7 @@ def bracket_card(preview: BracketPreview, locale: str, ttl_seconds: int) -> str:
 
 
 def _exit_lines(preview: BracketPreview, locale: str) -> list[str]:
-    """The entry estimate, the stop with its loss, and each target with its quantity and gain."""
+    """Return the entry estimate, the stop with its loss, and each target with its quantity and gain."""
     plan, figures = preview.plan, preview.figures
     base, quote = base_quote(plan.symbol)
     lines = []

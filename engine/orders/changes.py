@@ -298,7 +298,7 @@ def _require_trading(user: User) -> None:
 
 
 def _require_not_exit(order: Order) -> None:
-    """A bracket's exits follow its position; only closing the bracket removes them."""
+    """Raise BRACKET_LEG for a bracket's exit, which follows its position until the bracket closes."""
     if order.is_bracket_exit:
         raise ValidationError("BRACKET_LEG", order=order.short_id, bracket=order.bracket_id.hex[:8])
 

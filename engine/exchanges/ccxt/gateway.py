@@ -173,7 +173,7 @@ class CcxtGateway:
         self, limit: OrderRequest, stop: OrderRequest
     ) -> tuple[ExchangeOrder, ExchangeOrder]:
         # NOTE: OKX has OCO (an algo order of ordType "oco"), but it is one order with two
-        # trigger prices, not two legs, and is not wired here yet; capabilities.oco is False.
+        # trigger prices, not two legs. It is not wired here yet, so capabilities.oco is False.
         raise PermanentExchangeError(
             f"{self.exchange} OCO orders are not supported by PATRIOT yet",
             reason="OCO_UNSUPPORTED",
