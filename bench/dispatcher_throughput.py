@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16, help="updates in flight in the second run")
     parser.add_argument("--drivers", default=",".join(DRIVERS), help="SQLite drivers to compare, in order")
     parser.add_argument(
-        "--profile", action="store_true", help="print the top cProfile entries of the first driver's sequential run"
+        "--profile", action="store_true", help="print cProfile's top entries (first driver, one at a time)"
     )
     add_write_argument(parser)
     arguments = parser.parse_args(argv)
