@@ -43,8 +43,8 @@ def number(value: Decimal, locale: str, places: int | None = None) -> str:
         return _pattern(EXACT_PATTERN).apply(strip_zeros(value), _locale(locale), decimal_quantization=False)
 
 
-# babel.numbers.format_decimal parses the locale and the pattern on every call; a
-# message with a dozen figures spent a third of its formatting time doing that.
+# babel.numbers.format_decimal parses the locale and the pattern on every call, which
+# took 10-40 % of a call's time (Babel 2.19, measured with timeit).
 @lru_cache(maxsize=32)
 def _locale(name: str) -> Locale:
     return Locale.parse(name)

@@ -33,7 +33,7 @@ class UserLimits:
 
 @dataclass(frozen=True)
 class AlertsOverview:
-    """What /alerts shows, read in one transaction."""
+    """The alert settings, the limits broken now and the latest alerts that /alerts shows."""
 
     settings: AlertSettings
     open_alerts: list[AlertState]

@@ -21,8 +21,8 @@ from storage.repositories.users import _user_from_row
 
 _OPEN_STATUSES = [status.value for status in OrderStatus if status.is_open]
 
-# Statements built once: every /portfolio runs the three of them, and building a
-# statement costs about as much CPU as SQLite spends running it.
+# Statements built once, because every /portfolio runs all three and SQLAlchemy
+# would otherwise build each statement and its cache key again on every call.
 _SELECT_FILLS = (
     select(FillRow, OrderRow.account_id, OrderRow.symbol, OrderRow.side)
     .join(OrderRow, FillRow.order_id == OrderRow.id)
