@@ -1,7 +1,7 @@
 """Read commands (/portfolio, /help, /orders, /alerts) fed through the real Dispatcher, 1,000 users.
 
     .venv/bin/python bench/dispatcher_throughput.py [--users 1000] [--updates 4000] [--concurrency 16]
-        [--drivers aiosqlite,inline]
+        [--drivers aiosqlite,inline] [--profile]
 
 Registers the users in bulk (each with a PAPER account holding five coins and
 USDT, so /portfolio values five positions at current prices), then feeds
@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import io
 import itertools
+import pstats
 import shutil
 import statistics
 import sys
@@ -102,7 +105,9 @@ async def concurrent(feeder: Feeder, users: int, updates: int, in_flight: int) -
     return latencies, time.perf_counter() - started
 
 
-async def measure(driver: str, users: int, updates: int, in_flight: int) -> Results:
+async def measure(
+    driver: str, users: int, updates: int, in_flight: int, profile: cProfile.Profile | None = None
+) -> Results:
     workdir = Path(tempfile.mkdtemp(prefix="patriot-bench-"))
     settings = make_settings(workdir, rate_limit={"commands_per_minute": 10_000})
     database = Database(settings.database.database_url, sqlite_driver=driver)
@@ -120,7 +125,11 @@ async def measure(driver: str, users: int, updates: int, in_flight: int) -> Resu
         for name in ("sequential", "concurrent"):
             cpu = time.process_time()
             if name == "sequential":
+                if profile is not None:
+                    profile.enable()
                 latencies, wall = await sequential(feeder, users, updates)
+                if profile is not None:
+                    profile.disable()
             else:
                 latencies, wall = await concurrent(feeder, users, updates, in_flight)
             results[name] = (latencies, wall, time.process_time() - cpu)
@@ -187,17 +196,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--updates", type=int, default=4000, help="updates per run")
     parser.add_argument("--concurrency", type=int, default=16, help="updates in flight in the second run")
     parser.add_argument("--drivers", default=",".join(DRIVERS), help="SQLite drivers to compare, in order")
+    parser.add_argument(
+        "--profile", action="store_true", help="print cProfile's top entries (first driver, one at a time)"
+    )
     add_write_argument(parser)
     arguments = parser.parse_args(argv)
 
     drivers = [name.strip() for name in arguments.drivers.split(",") if name.strip()]
+    profile = cProfile.Profile() if arguments.profile else None
     by_driver = {
-        driver: asyncio.run(measure(driver, arguments.users, arguments.updates, arguments.concurrency))
-        for driver in drivers
+        driver: asyncio.run(
+            measure(
+                driver,
+                arguments.users,
+                arguments.updates,
+                arguments.concurrency,
+                profile if index == 0 else None,
+            )
+        )
+        for index, driver in enumerate(drivers)
     }
     command = command_line("dispatcher_throughput.py", argv if argv is not None else sys.argv[1:])
     body = report(by_driver, arguments.users, arguments.updates, arguments.concurrency, command)
     write_section("dispatcher-throughput", body, write=not arguments.no_write)
+    if profile is not None:
+        stream = io.StringIO()
+        pstats.Stats(profile, stream=stream).sort_stats("tottime").print_stats(40)
+        stream.write("\n")
+        pstats.Stats(profile, stream=stream).sort_stats("cumulative").print_stats(60)
+        print(stream.getvalue())
     return 0
 
 

@@ -58,7 +58,11 @@ class Run:
 
 
 class StatementCounter:
-    """Counts SQL statements and transactions through SQLAlchemy's engine events."""
+    """Counts SQL statements and transactions through SQLAlchemy's engine events.
+
+    BEGIN is issued by the database's "begin" listener straight to the driver, so it
+    counts as a transaction and not as a statement.
+    """
 
     def __init__(self) -> None:
         self.statements = 0
@@ -137,7 +141,8 @@ def report(runs: list[Run], count: int, warm_up: int, command: str) -> str:
         "return: market rules, the balance check and six risk checks (VaR after the trade included), "
         "the order, PAPER's fill (balances, its order, trade), the recorded fill and holding, and the "
         f"`order_filled` event. {count} orders after {warm_up} warm-up orders per SQLite driver, on a real "
-        "SQLite file in WAL mode with synchronous=NORMAL.",
+        "SQLite file in WAL mode with synchronous=NORMAL. The statements column counts what SQLAlchemy "
+        "executes; BEGIN goes to the driver directly and is counted under transactions.",
         "",
         context(command),
         "",

@@ -6,15 +6,18 @@ import html
 import re
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, parse_pattern
 
 from engine.common.money import strip_zeros
 
 TELEGRAM_TEXT_LIMIT = 4096
 DISPLAY_PRECISION = 60
+EXACT_PATTERN = "#,##0.##################"
 _TAG = re.compile(r"<(/?)([a-zA-Z-]+)([^>]*)>")
 
 
@@ -36,10 +39,20 @@ def number(value: Decimal, locale: str, places: int | None = None) -> str:
         if places is not None:
             value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
             pattern = "#,##0." + "0" * places if places else "#,##0"
-            return format_decimal(value, format=pattern, locale=locale)
-        return format_decimal(
-            strip_zeros(value), format="#,##0.##################", locale=locale, decimal_quantization=False
-        )
+            return _pattern(pattern).apply(value, _locale(locale))
+        return _pattern(EXACT_PATTERN).apply(strip_zeros(value), _locale(locale), decimal_quantization=False)
+
+
+# babel.numbers.format_decimal parses the locale and the pattern on every call, which
+# took 10-40 % of a call's time (Babel 2.19, measured with timeit).
+@lru_cache(maxsize=32)
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
+
+
+@lru_cache(maxsize=32)
+def _pattern(pattern: str) -> NumberPattern:
+    return parse_pattern(pattern)
 
 
 def money(value: Decimal, asset: str, locale: str) -> str:

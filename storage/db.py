@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import PoolResetState, StaticPool
+from sqlalchemy.util.concurrency import await_
 
 from storage.sqlite_inline import WalCheckpointer, begin_immediate, inline_url
 
@@ -61,6 +62,10 @@ class Database:
 
     def _create_engine(self, *, echo: bool, read_only: bool) -> AsyncEngine:
         options: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            # The "reset" listener in _tune_sqlite rolls back only a connection
+            # still in a transaction.
+            options["pool_reset_on_return"] = None
         if self.is_memory:
             options["poolclass"] = StaticPool
             options["connect_args"] = {"check_same_thread": False}
@@ -92,12 +97,28 @@ class Database:
                 cursor.execute("PRAGMA query_only=ON")
             cursor.close()
 
+        @event.listens_for(engine.sync_engine, "reset")
+        def _on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+            # A session ends its transaction before it returns the connection, and
+            # SQLAlchemy's default reset would roll back again. With aiosqlite that
+            # no-op costs a round trip to the driver's thread on every unit of work.
+            if state.terminate_only or not state.asyncio_safe:
+                return
+            driver_connection = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+            if driver_connection.in_transaction:
+                dbapi_connection.rollback()
+
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
+            driver_connection = connection.connection.driver_connection
             if inline_writer:
-                begin_immediate(connection.connection.driver_connection, self._busy_timeout_ms / 1000)
+                begin_immediate(driver_connection, self._busy_timeout_ms / 1000)
+            elif self.is_inline:
+                driver_connection.execute(begin)
             else:
-                connection.exec_driver_sql(begin)
+                # Straight to aiosqlite: one hop to its thread, where exec_driver_sql
+                # makes four (cursor, execute, fetch, close) and builds a result.
+                await_(driver_connection.execute(begin))
 
     def session(self, *, read_only: bool) -> AsyncSession:
         return (self._read_sessions if read_only else self._write_sessions)()

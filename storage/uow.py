@@ -116,8 +116,8 @@ class SqlUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         try:
-            if self.session.in_transaction():
-                await self.session.rollback()
+            # close() rolls back a transaction still open. Rolling back first would
+            # make the pool roll back the returned connection a second time.
             await self.session.close()
         finally:
             self._release()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
+from engine.accounts.models import Account
 from engine.common.clock import Clock
 from engine.errors import PatriotError
 from engine.exchanges.ports import GatewayProvider
@@ -24,7 +26,7 @@ from engine.portfolio.models import (
 )
 from engine.portfolio.positions import build_positions
 from engine.portfolio.valuation import value_account
-from engine.uow import UnitOfWorkFactory
+from engine.uow import UnitOfWork, UnitOfWorkFactory
 from engine.users.models import User
 
 __all__ = ["USD_STABLE", "VALUATION_ASSET", "AccountValuation", "PortfolioService", "PortfolioSummary"]
@@ -67,12 +69,12 @@ class PortfolioService:
     async def valuations(self, user: User) -> list[AccountValuation]:
         """Value every active account; an unreachable one comes back with its last stored values."""
         async with self._uow(read_only=True) as uow:
-            accounts = [a for a in await uow.accounts.list_for_user(user.id) if a.is_active]
-            # PAPER balances are read from the database and cannot be unreachable,
-            # so only live accounts keep a stored valuation to fall back on.
-            live = [a.id for a in accounts if not a.is_paper]
-            stored = await uow.portfolio.get_valuations(live) if live else {}
+            accounts, stored = await _active_accounts(uow, user)
+        return await self._value(accounts, stored)
 
+    async def _value(
+        self, accounts: list[Account], stored: dict[uuid.UUID, StoredValuation]
+    ) -> list[AccountValuation]:
         now = self._clock.now()
         valuations = [await value_account(self._gateways, a, stored.get(a.id), now) for a in accounts]
         await self._store(valuations)
@@ -92,12 +94,15 @@ class PortfolioService:
 
     async def summary(self, user: User) -> PortfolioSummary:
         """Balances, positions, PnL, open orders and the change since the snapshot 24 h ago."""
-        valuations = await self.valuations(user)
-        now = self._clock.now()
+        # One read for the accounts and the fills: a second unit of work per /portfolio
+        # costs more CPU than the reads in it.
         async with self._uow(read_only=True) as uow:
+            accounts, stored = await _active_accounts(uow, user)
             fills = await uow.portfolio.list_fills(user.id)
             open_orders = await uow.portfolio.count_open_orders(user.id)
-            past = await uow.portfolio.snapshot_at_or_before(user.id, now - CHANGE_WINDOW)
+            past = await uow.portfolio.snapshot_at_or_before(user.id, self._clock.now() - CHANGE_WINDOW)
+        valuations = await self._value(accounts, stored)
+        now = self._clock.now()
 
         books, _trades = book_fills(fills)
         return PortfolioSummary(
@@ -157,3 +162,15 @@ class PortfolioService:
             taken += 1
         logger.info("Took %d of %d equity snapshots", taken, len(users))
         return taken
+
+
+async def _active_accounts(
+    uow: UnitOfWork, user: User
+) -> tuple[list[Account], dict[uuid.UUID, StoredValuation]]:
+    """Return the user's active accounts and the stored valuations of the live ones."""
+    accounts = [a for a in await uow.accounts.list_for_user(user.id) if a.is_active]
+    # PAPER balances are read from the database and cannot be unreachable,
+    # so only live accounts keep a stored valuation to fall back on.
+    live = [a.id for a in accounts if not a.is_paper]
+    stored = await uow.portfolio.get_valuations(live) if live else {}
+    return accounts, stored

@@ -31,6 +31,15 @@ class UserLimits:
     effective: RiskLimits
 
 
+@dataclass(frozen=True)
+class AlertsOverview:
+    """The alert settings, the limits broken now and the latest alerts that /alerts shows."""
+
+    settings: AlertSettings
+    open_alerts: list[AlertState]
+    recent: list[RiskAlert]
+
+
 class RiskSettingsService:
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow_factory
@@ -118,6 +127,15 @@ class RiskSettingsService:
     async def open_alerts(self, user: User) -> list[AlertState]:
         async with self._uow(read_only=True) as uow:
             return await uow.risk.open_alerts(user.id)
+
+    async def alerts_overview(self, user: User, recent_limit: int = 10) -> AlertsOverview:
+        """Read the alert settings, the limits broken now and the latest alerts in one unit of work."""
+        async with self._uow(read_only=True) as uow:
+            return AlertsOverview(
+                settings=await uow.risk.alert_settings(user.id) or AlertSettings(user.id),
+                open_alerts=await uow.risk.open_alerts(user.id),
+                recent=await uow.risk.recent_alerts(user.id, recent_limit),
+            )
 
     async def toggle_severity(self, user: User, severity: Severity) -> AlertSettings:
         """Switch one severity on or off; CRITICAL cannot be switched off."""

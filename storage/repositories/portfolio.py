@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import bindparam, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.common.money import to_canonical
@@ -20,6 +20,28 @@ from storage.models import AccountRow, AccountValuationRow, EquitySnapshotRow, F
 from storage.repositories.users import _user_from_row
 
 _OPEN_STATUSES = [status.value for status in OrderStatus if status.is_open]
+
+# Statements built once, because every /portfolio runs all three and SQLAlchemy
+# would otherwise build each statement and its cache key again on every call.
+_SELECT_FILLS = (
+    select(FillRow, OrderRow.account_id, OrderRow.symbol, OrderRow.side)
+    .join(OrderRow, FillRow.order_id == OrderRow.id)
+    .where(OrderRow.user_id == bindparam("user_id"))
+    .order_by(FillRow.executed_at)
+)
+_COUNT_OPEN_ORDERS = (
+    select(func.count())
+    .select_from(OrderRow)
+    .where(OrderRow.user_id == bindparam("user_id"), OrderRow.status.in_(_OPEN_STATUSES))
+)
+_SELECT_SNAPSHOT_AT_OR_BEFORE = (
+    select(EquitySnapshotRow)
+    .where(
+        EquitySnapshotRow.user_id == bindparam("user_id"), EquitySnapshotRow.taken_at <= bindparam("moment")
+    )
+    .order_by(EquitySnapshotRow.taken_at.desc())
+    .limit(1)
+)
 
 
 def _optional_text(value: Decimal | None) -> str | None:
@@ -98,10 +120,7 @@ class SqlPortfolioRepository:
 
     async def snapshot_at_or_before(self, user_id: uuid.UUID, moment: datetime) -> EquitySnapshot | None:
         row = await self._session.scalar(
-            select(EquitySnapshotRow)
-            .where(EquitySnapshotRow.user_id == user_id, EquitySnapshotRow.taken_at <= moment)
-            .order_by(EquitySnapshotRow.taken_at.desc())
-            .limit(1)
+            _SELECT_SNAPSHOT_AT_OR_BEFORE, {"user_id": user_id, "moment": moment}
         )
         return _snapshot_from_row(row) if row else None
 
@@ -127,12 +146,7 @@ class SqlPortfolioRepository:
         }
 
     async def list_fills(self, user_id: uuid.UUID) -> list[TradeFill]:
-        rows = await self._session.execute(
-            select(FillRow, OrderRow.account_id, OrderRow.symbol, OrderRow.side)
-            .join(OrderRow, FillRow.order_id == OrderRow.id)
-            .where(OrderRow.user_id == user_id)
-            .order_by(FillRow.executed_at)
-        )
+        rows = await self._session.execute(_SELECT_FILLS, {"user_id": user_id})
         return [
             TradeFill(
                 account_id=account_id,
@@ -148,14 +162,7 @@ class SqlPortfolioRepository:
         ]
 
     async def count_open_orders(self, user_id: uuid.UUID) -> int:
-        return (
-            await self._session.scalar(
-                select(func.count())
-                .select_from(OrderRow)
-                .where(OrderRow.user_id == user_id, OrderRow.status.in_(_OPEN_STATUSES))
-            )
-            or 0
-        )
+        return await self._session.scalar(_COUNT_OPEN_ORDERS, {"user_id": user_id}) or 0
 
     async def list_active_users(self) -> list[User]:
         has_account = exists().where(AccountRow.user_id == UserRow.id, AccountRow.is_active.is_(True))

@@ -46,9 +46,8 @@ async def show_alerts(message: Message, user: User, services: Services, state: F
 
 async def alerts_view(user: User, services: Services) -> tuple[str, InlineKeyboardMarkup]:
     locale = user.language
-    settings = await services.risk.alert_settings(user)
-    open_alerts = await services.risk.open_alerts(user)
-    recent = await services.risk.recent_alerts(user, RECENT_ALERTS)
+    overview = await services.risk.alerts_overview(user, RECENT_ALERTS)
+    settings, open_alerts, recent = overview.settings, overview.open_alerts, overview.recent
 
     lines = [_("🔔 <b>Alerts</b>"), "", _("<b>Limits broken now</b>")]
     lines += [f"  {open_alert_line(state, locale)}" for state in open_alerts] or [
