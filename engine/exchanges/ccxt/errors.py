@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 
 from engine.accounts.models import Exchange
 from engine.common.secrets import MASK
@@ -116,25 +117,33 @@ def _detail(exchange: Exchange, error: BaseException, secrets: Sequence[str]) ->
     return f"{exchange} {type(error).__name__}: {redact(str(error), secrets)[:MAX_DETAIL]}"
 
 
-# ccxt's classes in the order they are tried (subclasses first), with the reason
-# code and whether a retry can help.
-_TEMPORARY: tuple[tuple[type[BaseException], str], ...] = (
-    (ccxt.RequestTimeout, "TIMEOUT"),
-    (ccxt.RateLimitExceeded, "RATE_LIMITED"),
-    (ccxt.DDoSProtection, "RATE_LIMITED"),
-    (ccxt.InvalidNonce, "CLOCK_SKEW"),
-    (ccxt.ExchangeNotAvailable, "EXCHANGE_UNAVAILABLE"),  # OnMaintenance too
-    (ccxt.NetworkError, "NETWORK_ERROR"),
-    (ccxt.OperationFailed, "BAD_RESPONSE"),  # BadResponse, NullResponse, CancelPending
-)
-_PERMANENT: tuple[tuple[type[BaseException], str], ...] = (
-    (ccxt.InsufficientFunds, "INSUFFICIENT_FUNDS"),
-    (ccxt.DuplicateOrderId, "DUPLICATE_CLIENT_ORDER_ID"),
-    (ccxt.OrderNotFound, "ORDER_NOT_FOUND"),
-    (ccxt.InvalidOrder, "INVALID_ORDER"),
-    (ccxt.BadSymbol, "SYMBOL_UNKNOWN"),
-    (ccxt.NotSupported, "NOT_SUPPORTED"),
-)
+ReasonTable = tuple[tuple[type[BaseException], str], ...]
+
+
+@cache
+def _reason_tables() -> tuple[ReasonTable, ReasonTable]:
+    """Return ccxt's classes in the order they are tried (subclasses first), temporary then permanent.
+
+    Built on first use, so importing this module does not import ccxt.
+    """
+    temporary = (
+        (ccxt.RequestTimeout, "TIMEOUT"),
+        (ccxt.RateLimitExceeded, "RATE_LIMITED"),
+        (ccxt.DDoSProtection, "RATE_LIMITED"),
+        (ccxt.InvalidNonce, "CLOCK_SKEW"),
+        (ccxt.ExchangeNotAvailable, "EXCHANGE_UNAVAILABLE"),  # OnMaintenance too
+        (ccxt.NetworkError, "NETWORK_ERROR"),
+        (ccxt.OperationFailed, "BAD_RESPONSE"),  # BadResponse, NullResponse, CancelPending
+    )
+    permanent = (
+        (ccxt.InsufficientFunds, "INSUFFICIENT_FUNDS"),
+        (ccxt.DuplicateOrderId, "DUPLICATE_CLIENT_ORDER_ID"),
+        (ccxt.OrderNotFound, "ORDER_NOT_FOUND"),
+        (ccxt.InvalidOrder, "INVALID_ORDER"),
+        (ccxt.BadSymbol, "SYMBOL_UNKNOWN"),
+        (ccxt.NotSupported, "NOT_SUPPORTED"),
+    )
+    return temporary, permanent
 
 
 @contextmanager
@@ -160,13 +169,14 @@ def translate(
 ) -> TemporaryExchangeError | PermanentExchangeError | None:
     """Return the engine error for a ccxt exception, or None for one that is no exchange answer."""
     detail = _detail(exchange, error, secrets)
-    for cls, reason in _TEMPORARY:
+    temporary, permanent = _reason_tables()
+    for cls, reason in temporary:
         if isinstance(error, cls):
             return TemporaryExchangeError(detail, reason=reason)
     if isinstance(error, ccxt.AuthenticationError):  # PermissionDenied and AccountSuspended too
         reason = key_problem(exchange, error) or "AUTHENTICATION_FAILED"
     else:
-        reason = next((reason for cls, reason in _PERMANENT if isinstance(error, cls)), "")
+        reason = next((reason for cls, reason in permanent if isinstance(error, cls)), "")
     if not reason and isinstance(error, ccxt.ExchangeError):
         # MEXC reports a rejected key, an IP or a missing order as a plain
         # error, and only its code identifies which.
