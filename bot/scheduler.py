@@ -11,6 +11,7 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.memory import releasing_memory
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def build_scheduler(services: Services) -> AsyncIOScheduler:
     # NOTE: the scan runs in the bot's event loop; at 10,000 users its CPU part
     # (valuation and VaR) holds the loop for about a second per run.
     scheduler.add_job(
-        services.risk_scanner.scan,
+        releasing_memory(services.risk_scanner.scan),
         "interval",
         seconds=services.settings.risk.scan_interval_seconds,
         id="risk_scan",
