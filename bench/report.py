@@ -42,7 +42,7 @@ def machine() -> str:
 
 
 def context(command: str) -> str:
-    """The lines every section starts with: command, machine, date and load average."""
+    """Return the lines every section starts with: command, machine, date and load average."""
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return (
         f"Command: `{command}`\n\n"
@@ -56,7 +56,7 @@ def command_line(script: str, arguments: list[str]) -> str:
 
 
 def percentile(values: list[float], fraction: float) -> float:
-    """The value at ``fraction`` (0.99 for p99) of the sorted values, nearest rank."""
+    """Return the value at ``fraction`` (0.99 for p99) of the sorted values, nearest rank."""
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
     return ordered[index]

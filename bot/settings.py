@@ -147,7 +147,7 @@ class OrderSettings(BaseSettings):
     @classmethod
     def _outlast_the_lookups(cls, value: float, info: ValidationInfo) -> float:
         # A sync pass during the order path's own lookups could reject an order whose create
-        # answer was lost but which the exchange filled.
+        # response was lost but which the exchange filled.
         lookups = info.data.get("lookup_attempts", 1) * info.data.get("lookup_delay_seconds", 0.0)
         if value <= lookups:
             raise ValueError(
@@ -290,7 +290,7 @@ class PinSettings(BaseSettings):
 
     model_config = _config("PIN_")
 
-    # After a correct PIN, guarded actions run without asking again for this long; 0 asks every time.
+    # Seconds after a correct PIN during which guarded actions need no PIN. With 0, every one needs it.
     session_seconds: int = Field(default=300, ge=0, le=3600)
     # How long a PIN prompt waits for the answer before the action it guards is dropped.
     prompt_seconds: int = Field(default=120, ge=30, le=900)

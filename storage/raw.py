@@ -30,7 +30,7 @@ CHUNK_ROWS = 1_000
 
 
 async def chunks(result: Result[Any]) -> AsyncIterator[Sequence[Any]]:
-    """The result's rows in chunks, with a turn of the event loop before each one after the first."""
+    """Yield the result's rows in chunks, giving the event loop a turn before each chunk after the first."""
     for index, chunk in enumerate(result.partitions(CHUNK_ROWS)):
         if index:
             await asyncio.sleep(0)
@@ -68,7 +68,7 @@ def _uuid_from_hex(text: str) -> uuid.UUID:
 
 
 def utc(value: Any) -> datetime | None:
-    """An aware UTC datetime from SQLite's ISO text (stored without offset) or a driver's datetime."""
+    """Return an aware UTC datetime from SQLite's ISO text (stored without offset) or a driver's datetime."""
     if value is None:
         return None
     if isinstance(value, datetime):

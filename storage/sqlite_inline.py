@@ -45,9 +45,10 @@ _LONGEST_RETRY_SECONDS = 0.05
 class InlineCursor(sqlite3.Cursor):
     """A ``sqlite3`` cursor that SQLAlchemy's asyncio layer accepts.
 
-    ``AsyncConnection.execute`` insists that a statement awaited something, to
-    catch a sync driver used by mistake; each execute awaits a coroutine that
-    is already done, which costs one greenlet switch and no loop iteration.
+    ``AsyncConnection.execute`` requires that a statement awaited something, so
+    it catches a sync driver used by mistake. Each execute therefore awaits a
+    coroutine that is already done, which costs one greenlet switch and no
+    loop iteration.
     """
 
     def execute(self, *args: Any) -> Any:
@@ -120,7 +121,7 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
 
 
 def inline_url(url: URL) -> URL:
-    """The same database through this dialect."""
+    """Return the URL of the same database through this dialect."""
     return url.set(drivername=f"sqlite+{DRIVER}")
 
 

@@ -48,7 +48,7 @@ class OcoPlacement:
     ) -> tuple[Order, Order]:
         """Check, store and send the pair; return the limit leg and the stop leg.
 
-        Both requests carry their client order ids. A lost answer is resolved
+        Both requests carry their client order ids. A lost response is resolved
         by looking each leg up (a leg still unknown stays PENDING). An exchange
         rejection rejects both legs and raises the PermanentExchangeError, so
         the caller can protect the position another way.
@@ -59,7 +59,7 @@ class OcoPlacement:
         market = await gateway.market(limit.symbol)
         limit, _ = fit_to_market(limit, market)
         stop, _ = fit_to_market(stop, market)
-        # A buy pair holds the larger of its legs' costs; a sell pair holds the same base for both.
+        # A buy pair reserves the larger of its legs' costs, and a sell pair reserves one amount for both.
         checked = stop if limit.side is OrderSide.BUY else limit
         assessment = await self._service.assess(user, account, gateway, market, checked, check_trigger=False)
         denial = blocking_denial(assessment.report, protective=True)

@@ -510,7 +510,7 @@ def _require_trading(user: User) -> None:
 
 
 def blocking_denial(report: PreTradeReport, protective: bool) -> RiskDenied | None:
-    """The denial that stops the order: any, or for a protective leg only a lack of balance."""
+    """Return the denial that stops the order: any, or for a protective leg only a lack of balance."""
     if not protective:
         return report.first_denial
     return next(

@@ -70,7 +70,7 @@ async def test_pin_is_stored_as_sealed_scrypt_hash(harness: BotHarness) -> None:
     assert (n, r, p) == (2**14, 8, 1)
     assert len(bytes.fromhex(salt)) == 16
     assert PIN not in sealed
-    assert harness.services.vault.open(sealed).reveal() != PIN  # the vault holds the hash, not the PIN
+    assert harness.services.vault.open(sealed).reveal() != PIN  # the vault contains the hash, not the PIN
     assert PIN.encode() not in database_path(harness.services).read_bytes()
 
 

@@ -69,7 +69,8 @@ async def test_confirm_arms_exits_once(harness: BotHarness) -> None:
 
     result = plain(texts(await harness.press(USER, confirm))[-1])
 
-    assert "Bracket" in result and ": open" in result
+    assert "Bracket" in result
+    assert ": open" in result
     assert f"Entry: 0.01 BTC at an average {ENTRY:,} USDT" in result
     orders = await orders_of(harness, USER)
     legs = sorted(order.bracket_leg or "" for order in orders)
@@ -197,9 +198,8 @@ async def test_close_from_brackets_sells_at_market(harness: BotHarness) -> None:
 
     text = "\n".join(plain(item) for item in texts(closed))
     assert "Closed by you." in text
-    assert "Bracket" in text and "closed by you. Result: −" in text, (
-        "the close is also pushed with its result"
-    )
+    assert "Bracket" in text
+    assert "closed by you. Result: −" in text, "the close is also pushed with its result"
     orders = await orders_of(harness, USER)
     assert [order.status for order in orders if order.bracket_leg == "close"] == [OrderStatus.FILLED]
     assert all(not order.status.is_open for order in orders)
@@ -328,7 +328,7 @@ async def test_watched_stop_sells_everything_at_market(harness: BotHarness, cloc
     assert stop_exit.average_price == bid(btc_candles()[first_below].open)
 
 
-async def test_limit_past_the_market_is_checked_at_the_fill(harness: BotHarness) -> None:
+async def test_marketable_limit_checked_at_fill(harness: BotHarness) -> None:
     await register(harness, USER)
 
     refused = texts(await harness.send(USER, "/bracket BTCUSDT buy 0.01 entry=50000 sl=45000 tp=51000"))
@@ -341,7 +341,7 @@ async def test_limit_past_the_market_is_checked_at_the_fill(harness: BotHarness)
     assert f"Loss at the stop: {loss:,.2f} USDT" in card
 
 
-async def test_watched_stop_sells_what_is_left_after_a_manual_sale(
+async def test_watched_stop_sells_what_is_held(
     harness: BotHarness, clock: ManualClock
 ) -> None:
     await register(harness, USER, profile="ULTRA_HIGH")
@@ -361,7 +361,7 @@ async def test_watched_stop_sells_what_is_left_after_a_manual_sale(
     assert any("No open positions" in reply for reply in replies)
 
 
-async def test_card_warns_of_a_target_that_loses_to_fees(harness: BotHarness) -> None:
+async def test_card_warns_of_losing_target(harness: BotHarness) -> None:
     await register(harness, USER)
 
     sent = await harness.send(USER, "/bracket BTCUSDT buy 0.01 entry=market sl=42779.33 tp=42779.35")
@@ -371,7 +371,7 @@ async def test_card_warns_of_a_target_that_loses_to_fees(harness: BotHarness) ->
     assert "Reward to risk: −1.00" in card
 
 
-async def test_card_names_a_target_whose_share_rounds_to_zero(harness: BotHarness) -> None:
+async def test_card_names_zero_share_target(harness: BotHarness) -> None:
     await register(harness, USER)
 
     command = "/bracket BTCUSDT buy 0.0002 entry=market sl=42300 tp=42950,43150,43400 split=1,1,98"

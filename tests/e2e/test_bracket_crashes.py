@@ -274,7 +274,8 @@ async def test_bracket_survives_crashes(telegram: FakeTelegramServer, tmp_path: 
         await exits_with(second, CRASH_EXIT_CODE)
         state = snapshot(database)
         assert [leg.leg for leg in state.legs] == ["entry"], "no exit may be placed before this point"
-        assert state.legs[0].status == "FILLED" and state.legs[0].filled == QUANTITY
+        assert state.legs[0].status == "FILLED"
+        assert state.legs[0].filled == QUANTITY
         assert len(state.paper) == 1, "the entry was not sent again"
         assert state.btc == QUANTITY
 

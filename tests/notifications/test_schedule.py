@@ -54,7 +54,7 @@ def test_no_second_holds_more_than_rate_plus_burst() -> None:
 def test_stall_longer_than_the_burst_loses_only_the_excess() -> None:
     steady = starts_over(DeliverySchedule(RATE, chat_interval=1.0), 100, stalls={})
     stalled = starts_over(DeliverySchedule(RATE, chat_interval=1.0, burst=5), 100, stalls={50: 1.0})
-    # One second holds 25 tokens, the bucket keeps 5 of them: 20 sends' worth of time is lost.
+    # One second refills 25 tokens and the bucket keeps only 5, so 20 sends' worth of time is lost.
     assert stalled[-1] == pytest.approx(steady[-1] + 20 / RATE)
 
 

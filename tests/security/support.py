@@ -32,7 +32,7 @@ VOLATILE_TABLES = {"alembic_version", "account_valuations"}
 def quiet_settings(tmp_path: Path) -> Settings:
     """Test settings without the rate limit, and with cards that outlive the test.
 
-    A confirmation card expires in a background task after its time is up; in
+    A confirmation card expires in a background task after its time is up. In
     a long run that write would land in the middle of an unrelated case.
     """
     settings = make_settings(tmp_path, rate_limit={"commands_per_minute": 10_000})

@@ -142,7 +142,7 @@ def twin(payload: str, victim: Victim) -> str:
 def normalized(requests: list, payload: str) -> list[str]:  # type: ignore[type-arg]
     """Replies with ids (hex runs and long numbers) blanked, to compare a victim's id with a made-up one."""
     shown = [plain(text) for text in reply_texts(requests)] + [a.text or "" for a in answers(requests)]
-    return [re.sub(r"[0-9a-f]{8,32}|\d{6,}", "ID", text) for text in shown]
+    return [re.sub(r"[0-9a-f]{8,}|\d{6,}", "ID", text) for text in shown]
 
 
 def test_every_callback_factory_has_attacks() -> None:
