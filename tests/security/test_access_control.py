@@ -136,7 +136,8 @@ def twin(payload: str, victim: Victim) -> str:
     for field in VICTIM_FIELDS:
         value = getattr(victim, field)
         payload = payload.replace(value, uuid.uuid4().hex).replace(value[:8], uuid.uuid4().hex[:8])
-    return payload.replace(str(victim.telegram_id), "987654321")
+    telegram_id = re.escape(str(victim.telegram_id))
+    return re.sub(rf"(?<![0-9A-Za-z]){telegram_id}(?![0-9A-Za-z])", "987654321", payload)
 
 
 def normalized(requests: list, payload: str) -> list[str]:  # type: ignore[type-arg]
