@@ -175,7 +175,16 @@ def build_services(
     exchanges = settings.exchanges
     clients = CcxtClientFactory(timeout_seconds=exchanges.timeout_seconds)
     catalog = MarketCatalog(clock, timedelta(minutes=exchanges.markets_ttl_minutes))
-    live = LiveGatewayFactory(uow, vault, clients, catalog, bus, clock, register_secret=redactor.add_secret)
+    live = LiveGatewayFactory(
+        uow,
+        vault,
+        clients,
+        catalog,
+        bus,
+        clock,
+        register_secret=redactor.add_secret,
+        stop_limit_offset=settings.brackets.bracket_stop_limit_offset_percent / 100,
+    )
     gateways = GatewayRegistry(paper, live_factory=live)
     checker = CcxtKeyChecker(clients)
     key_monitor = KeyMonitor(uow, vault, checker, clock, bus, gateways)

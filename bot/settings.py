@@ -166,6 +166,8 @@ class BracketSettings(BaseSettings):
     paper_bracket_exits: Literal["native", "synthetic"] = "native"
     # Seconds between two passes over every active bracket (watched exits and self-healing).
     bracket_watch_interval_seconds: float = Field(default=2.0, ge=0.5, le=300)
+    # Binance's OCO stop leg is a stop-limit: its limit lies this many percent beyond the stop.
+    bracket_stop_limit_offset_percent: Decimal = Field(default=Decimal("0.5"), gt=0, le=10)
 
 
 class TradingSettings(BaseSettings):

@@ -10,8 +10,8 @@ documentation.
   them (exchangeInfo ``orderTypes``), so stop and take-profit orders must carry
   a limit price. Trigger orders live in the regular order book. Editing is a
   cancel-and-replace with a new order id, so it is not listed as amend. Spot
-  has no reduce-only flag. OCO exists (``orderList/oco``) but ccxt has no
-  unified call for it.
+  has no reduce-only flag. OCO pairs are order lists (``orderList/oco``),
+  sent through ccxt's implicit method because ccxt has no unified call.
 - Bybit spot: conditional orders (``orderFilter=StopOrder``) for stops and
   take-profits, TP/SL attached to limit orders, in-place amend (``order/amend``).
 - OKX spot: algo orders (``conditional`` for one stop or take-profit, ``oco``
@@ -36,7 +36,7 @@ CAPABILITIES: dict[Exchange, Capabilities] = {
         trigger_orders=True,
         attached_tp_sl=False,
         reduce_only=False,
-        oco=False,
+        oco=True,
         amend=False,
         testnet=True,
     ),
@@ -71,7 +71,11 @@ CAPABILITIES: dict[Exchange, Capabilities] = {
 
 
 def capabilities_for(exchange: Exchange) -> Capabilities:
-    """Return the live exchange's capabilities; PAPER's own are in its gateway."""
+    """Return the live exchange's capabilities; PAPER's own are in its gateway.
+
+    ``oco`` says the exchange has a pair; the ccxt gateway reports it only
+    where it also places one (``CcxtGateway.capabilities``).
+    """
     return CAPABILITIES[exchange]
 
 

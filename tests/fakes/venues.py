@@ -34,6 +34,8 @@ class VenueOrder:
     status: str = "open"  # open, filled, canceled
     filled: str = "0"
     fill_price: str | None = None
+    list_id: int = -1  # the Binance order list (OCO pair) the order belongs to
+    trades: list[tuple[int, str, str]] = field(default_factory=list)  # (trade id, quantity, price)
 
 
 @dataclass
@@ -52,6 +54,8 @@ class Venue:
     can_withdraw: bool = False
     ip_restricted: bool = False
     orders: list[VenueOrder] = field(default_factory=list)
+    # The answer (code, message) the next OCO order list gets instead of being accepted.
+    oco_reject: tuple[int, str] | None = None
     ids: Any = field(default_factory=lambda: itertools.count(1001))
 
     def __post_init__(self) -> None:
@@ -78,9 +82,43 @@ class Venue:
         return None
 
     def cost(self, order: VenueOrder) -> str:
+        if order.trades:
+            return str(sum(Decimal(quantity) * Decimal(price) for _, quantity, price in order.trades))
         if order.fill_price is None:
             return "0"
         return str(Decimal(order.filled) * Decimal(order.fill_price))
+
+    # ----- OCO pairs (Binance order lists) ------------------------------------------
+
+    def siblings(self, order: VenueOrder) -> list[VenueOrder]:
+        if order.list_id < 0:
+            return []
+        return [other for other in self.orders if other.list_id == order.list_id and other is not order]
+
+    def fill(self, order: VenueOrder, quantity: str, price: str | None = None) -> None:
+        """Fill ``quantity`` more of a resting order at ``price`` (its own limit by default).
+
+        As on Binance, a leg of an OCO pair that fills, even in part, cancels its sibling.
+        """
+        assert order.status == "open", f"order {order.id} is {order.status}"
+        price = price or order.price or order.stop or self.price(order.symbol)
+        filled = Decimal(order.filled) + Decimal(quantity)
+        assert filled <= Decimal(order.quantity)
+        order.trades.append((int(order.id) * 100 + len(order.trades), quantity, price))
+        order.filled = str(filled)
+        order.fill_price = price
+        if filled == Decimal(order.quantity):
+            order.status = "filled"
+        for sibling in self.siblings(order):
+            if sibling.status == "open":
+                sibling.status = "canceled"
+
+    def cancel_list(self, list_id: int) -> list[VenueOrder]:
+        legs = [order for order in self.orders if order.list_id == list_id]
+        for order in legs:
+            if order.status == "open":
+                order.status = "canceled"
+        return legs
 
 
 def _form_symbol(venue: Venue, request: Request, key: str) -> str:
@@ -92,8 +130,10 @@ def _form_symbol(venue: Venue, request: Request, key: str) -> str:
 
 def _binance_order(venue: Venue, order: VenueOrder, *, mexc: bool = False) -> dict[str, Any]:
     status = {"open": "NEW", "filled": "FILLED", "canceled": "CANCELED"}[order.status]
+    if order.status == "open" and Decimal(order.filled) > 0:
+        status = "PARTIALLY_FILLED"
     if order.stop is None:
-        kind = order.kind.upper()
+        kind = "LIMIT_MAKER" if order.list_id >= 0 else order.kind.upper()
     else:
         kind = ("TAKE_PROFIT" if order.take_profit else "STOP_LOSS") + (
             "_LIMIT" if order.kind == "limit" else ""
@@ -101,7 +141,7 @@ def _binance_order(venue: Venue, order: VenueOrder, *, mexc: bool = False) -> di
     body = {
         "symbol": venue.to_id[order.symbol],
         "orderId": order.id if mexc else int(order.id),
-        "orderListId": -1,
+        "orderListId": order.list_id,
         "clientOrderId": order.client_id,
         "price": order.price or "0.00000000",
         "origQty": order.quantity,
@@ -117,7 +157,18 @@ def _binance_order(venue: Venue, order: VenueOrder, *, mexc: bool = False) -> di
         "transactTime": NOW_MS,
         "workingTime": NOW_MS,
     }
-    if order.status == "filled" and not mexc:
+    if order.trades and not mexc:
+        body["fills"] = [
+            {
+                "price": price,
+                "qty": quantity,
+                "commission": "0",
+                "commissionAsset": order.symbol.split("/")[1],
+                "tradeId": trade_id,
+            }
+            for trade_id, quantity, price in order.trades
+        ]
+    elif order.status == "filled" and not mexc:
         body["fills"] = [
             {
                 "price": order.fill_price,
@@ -174,6 +225,10 @@ def install_binance(venue: Venue, *, mexc: bool = False) -> None:
         order = venue.find(order_id=request.query.get("orderId"))
         if order is None:
             return not_found(request)
+        if order.list_id >= 0:
+            if order.status != "open":
+                return 400, {"code": -2011, "msg": "Unknown order sent."}
+            venue.cancel_list(order.list_id)  # a leg's cancel ends its whole order list
         order.status = "canceled"
         return 200, _binance_order(venue, order, mexc=mexc)
 
@@ -220,10 +275,30 @@ def install_binance(venue: Venue, *, mexc: bool = False) -> None:
                 "isBestMatch": True,
             }
             for order in venue.orders
-            if order.symbol == symbol and order.status == "filled"
+            if order.symbol == symbol and order.status == "filled" and not order.trades
+        ] + [
+            {
+                "symbol": request.query["symbol"],
+                "id": trade_id,
+                "orderId": int(order.id),
+                "price": price,
+                "qty": quantity,
+                "quoteQty": str(Decimal(quantity) * Decimal(price)),
+                "commission": "0",
+                "commissionAsset": symbol.split("/")[1],
+                "time": NOW_MS,
+                "isBuyer": order.side == "buy",
+                "isMaker": True,
+                "isBestMatch": True,
+            }
+            for order in venue.orders
+            if order.symbol == symbol and not mexc
+            for trade_id, quantity, price in order.trades
         ]
 
     http.answer("POST", "/api/v3/order", create)
+    if not mexc:
+        install_binance_order_lists(venue)
     http.answer("GET", "/api/v3/order", lookup)
     http.answer("DELETE", "/api/v3/order", cancel)
     http.answer("GET", "/api/v3/openOrders", open_orders)
@@ -250,6 +325,119 @@ def install_binance(venue: Venue, *, mexc: bool = False) -> None:
             },
         ),
     )
+
+
+def _binance_list(venue: Venue, list_id: int, list_client_id: str, legs: list[VenueOrder]) -> dict[str, Any]:
+    done = all(order.status != "open" for order in legs)
+    return {
+        "orderListId": list_id,
+        "contingencyType": "OCO",
+        "listStatusType": "ALL_DONE" if done else "EXEC_STARTED",
+        "listOrderStatus": "ALL_DONE" if done else "EXECUTING",
+        "listClientOrderId": list_client_id,
+        "transactionTime": NOW_MS,
+        "symbol": venue.to_id[legs[0].symbol],
+        "orders": [
+            {"symbol": venue.to_id[order.symbol], "orderId": int(order.id), "clientOrderId": order.client_id}
+            for order in legs
+        ],
+    }
+
+
+PRICE_RELATIONSHIP = "The relationship of the prices for the orders is not correct."
+
+
+def install_binance_order_lists(venue: Venue) -> None:
+    """Binance spot OCO order lists: ``POST /api/v3/orderList/oco``, and the list's lookup and cancel.
+
+    The checks follow Binance's rules: a sell's LIMIT_MAKER price above the
+    last price and its stop below it (a buy's the reverse), every client
+    order id unused. A leg that fills, even in part, cancels its sibling
+    (``Venue.fill``); cancelling either leg or the list cancels both.
+    """
+    http = venue.http
+    names: dict[int, str] = {}
+
+    def create(request: Request) -> tuple[int, Any]:
+        form = request.form()
+        if venue.oco_reject is not None:
+            code, message = venue.oco_reject
+            venue.oco_reject = None
+            return 400, {"code": code, "msg": message}
+        symbol, side = venue.by_id[form["symbol"]], form["side"].lower()
+        legs = {position: _leg(form, position) for position in ("above", "below")}
+        maker = next(leg for leg in legs.values() if leg["type"] == "LIMIT_MAKER")
+        stop = next(leg for leg in legs.values() if leg["type"].startswith("STOP_LOSS"))
+        last = Decimal(venue.price(symbol))
+        ordered = (
+            Decimal(maker["price"]) > last > Decimal(stop["stopPrice"])
+            if side == "sell"
+            else Decimal(maker["price"]) < last < Decimal(stop["stopPrice"])
+        )
+        if legs["above"] is not (maker if side == "sell" else stop) or not ordered:
+            return 400, {"code": -1013, "msg": PRICE_RELATIONSHIP}
+        taken = {order.client_id for order in venue.orders} | set(names.values())
+        if {maker["client"], stop["client"], form["listClientOrderId"]} & taken:
+            return 400, {"code": -2010, "msg": "Duplicate order sent."}
+
+        list_id = len(names) + 1
+        names[list_id] = form["listClientOrderId"]
+        created = [
+            venue.add(
+                VenueOrder(
+                    id=venue.new_id(),
+                    client_id=leg["client"],
+                    symbol=symbol,
+                    side=side,
+                    kind="limit",
+                    quantity=form["quantity"],
+                    price=leg["price"],
+                    stop=leg.get("stopPrice"),
+                    list_id=list_id,
+                )
+            )
+            for leg in (stop, maker)
+        ]
+        body = _binance_list(venue, list_id, names[list_id], created)
+        body["orderReports"] = [_binance_order(venue, order) for order in created]
+        return 200, body
+
+    def find(request: Request) -> list[VenueOrder]:
+        query = request.query
+        wanted = query.get("orderListId")
+        client = query.get("origClientOrderId") or query.get("listClientOrderId")
+        list_id = int(wanted) if wanted else next((key for key, name in names.items() if name == client), -1)
+        return [order for order in venue.orders if order.list_id == list_id and list_id >= 0]
+
+    def lookup(request: Request) -> tuple[int, Any]:
+        legs = find(request)
+        if not legs:
+            return 400, {"code": -2011, "msg": "Order list does not exist."}
+        return 200, _binance_list(venue, legs[0].list_id, names[legs[0].list_id], legs)
+
+    def cancel(request: Request) -> tuple[int, Any]:
+        legs = find(request)
+        if not legs or all(order.status != "open" for order in legs):
+            return 400, {"code": -2011, "msg": "Unknown order sent."}
+        venue.cancel_list(legs[0].list_id)
+        body = _binance_list(venue, legs[0].list_id, names[legs[0].list_id], legs)
+        body["orderReports"] = [_binance_order(venue, order) for order in legs]
+        return 200, body
+
+    http.answer("POST", "/api/v3/orderList/oco", create)
+    http.answer("GET", "/api/v3/orderList", lookup)
+    http.answer("DELETE", "/api/v3/orderList", cancel)
+
+
+def _leg(form: dict[str, str], position: str) -> dict[str, Any]:
+    leg = {
+        "type": form[f"{position}Type"],
+        "client": form.get(f"{position}ClientOrderId", ""),
+        "price": form.get(f"{position}Price"),
+    }
+    if f"{position}StopPrice" in form:
+        leg["stopPrice"] = form[f"{position}StopPrice"]
+    return leg
 
 
 # ----- Bybit v5 -------------------------------------------------------------------

@@ -15,7 +15,7 @@ from engine.accounts.models import Exchange
 from engine.common.money import to_canonical
 from engine.errors import PermanentExchangeError
 from engine.exchanges.ccxt.mapping import RawFields, raw_decimal
-from engine.orders.models import OrderRequest, OrderType
+from engine.orders.models import OrderRequest, OrderSide, OrderType
 
 _STOP_TYPES = (OrderType.STOP_MARKET, OrderType.STOP_LIMIT)
 
@@ -41,6 +41,8 @@ class Dialect:
     # True where trigger orders sit apart from the regular book and every call
     # about them needs the trigger flag (Bybit conditional, OKX algo orders).
     separate_trigger_book = False
+    # True where ``create_oco`` sends a native OCO pair (Binance's order list).
+    supports_oco = False
 
     def trigger_params(self, request: OrderRequest, stop_price: str) -> dict[str, Any]:
         """ccxt parameters that turn the order into a stop or take-profit at ``stop_price``."""
@@ -98,10 +100,66 @@ class Dialect:
         """Return the regular order a fired trigger order became, where the exchange splits them."""
         return None
 
+    async def create_oco(
+        self, client: Any, market_id: str, limit: OrderRequest, stop: OrderRequest, stop_limit: str
+    ) -> list[dict[str, Any]]:
+        """Send a take-profit limit and a stop as one OCO pair; return the raw reports of both legs."""
+        raise PermanentExchangeError(
+            f"{self.exchange} has no OCO pair that PATRIOT can place",
+            reason="OCO_UNSUPPORTED",
+            exchange=self.exchange.value,
+        )
+
     def exact_balances(self, info: Any) -> dict[str, tuple[Decimal, Decimal]]:
         """(free, used) per asset from the exchange's own balance text, where the layout is known."""
         rows = info.get("balances") if isinstance(info, dict) else None
         return _exact_rows(rows, asset="asset", free="free", used="locked")
+
+
+class BinanceDialect(Dialect):
+    """Binance spot: the default behaviour, and OCO pairs as order lists."""
+
+    supports_oco = True
+
+    async def create_oco(
+        self, client: Any, market_id: str, limit: OrderRequest, stop: OrderRequest, stop_limit: str
+    ) -> list[dict[str, Any]]:
+        """Send the pair as one order list (``POST /api/v3/orderList/oco``).
+
+        The take-profit leg is LIMIT_MAKER at the target. The stop leg is
+        STOP_LOSS_LIMIT with a limit ``stop_limit`` beyond its stop, because
+        the market-priced STOP_LOSS is not enabled on the major pairs
+        (exchangeInfo ``orderTypes``). A sell pair puts the take-profit above
+        the price and the stop below it; a buy pair the reverse. Each leg
+        carries its own client order id; the list's id is the take-profit's
+        with an "L" in front.
+        """
+        take_profit = {
+            "Type": "LIMIT_MAKER",
+            "Price": _plain(limit.price),
+            "ClientOrderId": limit.client_order_id,
+        }
+        protective = {
+            "Type": "STOP_LOSS_LIMIT",
+            "Price": stop_limit,
+            "StopPrice": _plain(stop.stop_price),
+            "TimeInForce": "GTC",
+            "ClientOrderId": stop.client_order_id,
+        }
+        sell = limit.side is OrderSide.SELL
+        above, below = (take_profit, protective) if sell else (protective, take_profit)
+        params: dict[str, Any] = {
+            "symbol": market_id,
+            "side": limit.side.value,
+            "quantity": _plain(limit.quantity),
+            "listClientOrderId": f"L{limit.client_order_id}",
+            "newOrderRespType": "FULL",
+        }
+        params.update({f"above{key}": value for key, value in above.items()})
+        params.update({f"below{key}": value for key, value in below.items()})
+        response = await client.private_post_orderlist_oco(params)
+        reports: list[dict[str, Any]] = response.get("orderReports") or []
+        return reports
 
 
 class MexcDialect(Dialect):
@@ -268,6 +326,12 @@ class OkxDialect(Dialect):
         return _exact_rows(rows, asset="ccy", free="availBal", used="frozenBal")
 
 
+def _plain(value: Decimal | None) -> str:
+    if value is None:
+        raise ValueError("an OCO leg without its price")
+    return format(value, "f")
+
+
 def _exact_rows(rows: Any, *, asset: str, free: str, used: str) -> dict[str, tuple[Decimal, Decimal]]:
     exact = {}
     for row in rows or ():
@@ -278,7 +342,7 @@ def _exact_rows(rows: Any, *, asset: str, free: str, used: str) -> dict[str, tup
 
 
 DIALECTS: dict[Exchange, Dialect] = {
-    Exchange.BINANCE: Dialect(),
+    Exchange.BINANCE: BinanceDialect(),
     Exchange.BYBIT: BybitDialect(),
     Exchange.OKX: OkxDialect(),
     Exchange.MEXC: MexcDialect(),

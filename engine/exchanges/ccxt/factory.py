@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from decimal import Decimal
 
 from engine.accounts.events import EXCHANGE_KEY_REJECTED
 from engine.accounts.models import Account, KeyStatus
@@ -13,7 +14,7 @@ from engine.common.clock import Clock
 from engine.errors import PermanentExchangeError, VaultError
 from engine.events import Event, EventBus
 from engine.exchanges.ccxt.client import CcxtClientFactory
-from engine.exchanges.ccxt.gateway import CcxtGateway
+from engine.exchanges.ccxt.gateway import STOP_LIMIT_OFFSET, CcxtGateway
 from engine.exchanges.ccxt.markets import MarketCatalog
 from engine.uow import UnitOfWorkFactory
 
@@ -37,6 +38,7 @@ class LiveGatewayFactory:
         clock: Clock,
         *,
         register_secret: Callable[[str], None] | None = None,
+        stop_limit_offset: Decimal = STOP_LIMIT_OFFSET,
     ) -> None:
         self._uow = uow_factory
         self._box = box
@@ -45,6 +47,7 @@ class LiveGatewayFactory:
         self._bus = bus
         self._clock = clock
         self._register_secret = register_secret
+        self._stop_limit_offset = stop_limit_offset
 
     async def __call__(self, account: Account) -> CcxtGateway:
         async with self._uow(read_only=True) as uow:
@@ -96,4 +99,5 @@ class LiveGatewayFactory:
             clock=self._clock,
             secrets=secrets,
             on_key_rejected=key_rejected,
+            stop_limit_offset=self._stop_limit_offset,
         )

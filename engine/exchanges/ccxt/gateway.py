@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 
 from engine.accounts.models import KEY_REJECTIONS, Exchange
 from engine.common.clock import Clock
-from engine.errors import ExchangeError, PermanentExchangeError, ValidationError
+from engine.common.money import ZERO, ceil_to_step, floor_to_step, to_canonical
+from engine.errors import ExchangeError, PermanentExchangeError, TemporaryExchangeError, ValidationError
 from engine.exchanges.capabilities import capabilities_for
 from engine.exchanges.ccxt.dialects import DIALECTS
 from engine.exchanges.ccxt.errors import translated_errors
@@ -29,7 +30,7 @@ from engine.exchanges.models import (
     OrderBook,
 )
 from engine.market.models import Market, Ticker
-from engine.orders.models import OrderRequest, TimeInForce
+from engine.orders.models import OrderRequest, OrderSide, TimeInForce
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ KeyRejected = Callable[[str], Awaitable[None]]
 # A ticker fetched for the order preview is reused for the minimum-cost check
 # of the market order that follows, instead of asking the exchange again.
 TICKER_TTL = timedelta(seconds=3)
+# How far beyond its stop an OCO stop-limit leg's limit price lies, as a fraction of the stop.
+STOP_LIMIT_OFFSET = Decimal("0.005")
 
 
 class CcxtGateway:
@@ -60,11 +63,15 @@ class CcxtGateway:
         clock: Clock,
         secrets: Sequence[str] = (),
         on_key_rejected: KeyRejected | None = None,
+        stop_limit_offset: Decimal = STOP_LIMIT_OFFSET,
     ) -> None:
         self.exchange = exchange
-        # What this gateway can place: OKX lists OCO, but create_oco below does not send it yet,
+        self._dialect = DIALECTS[exchange]
+        # What this gateway can place: an exchange whose pair is not built here reports no OCO,
         # so a bracket there chooses watched exits up front instead of failing over to them.
-        self.capabilities: Capabilities = replace(capabilities_for(exchange), oco=False)
+        listed = capabilities_for(exchange)
+        self.capabilities: Capabilities = replace(listed, oco=listed.oco and self._dialect.supports_oco)
+        self._stop_limit_offset = stop_limit_offset
         self._client = client
         self._account_id = account_id
         self._testnet = testnet
@@ -72,7 +79,6 @@ class CcxtGateway:
         self._clock = clock
         self._secrets = tuple(secrets)
         self._on_key_rejected = on_key_rejected
-        self._dialect = DIALECTS[exchange]
         self._markets: dict[str, Market] = {}
         self._tickers: dict[str, Ticker] = {}
 
@@ -172,13 +178,76 @@ class CcxtGateway:
     async def create_oco(
         self, limit: OrderRequest, stop: OrderRequest
     ) -> tuple[ExchangeOrder, ExchangeOrder]:
-        # NOTE: OKX has OCO (an algo order of ordType "oco"), but it is one order with two
-        # trigger prices, not two legs. It is not wired here yet, so capabilities.oco is False.
-        raise PermanentExchangeError(
-            f"{self.exchange} OCO orders are not supported by PATRIOT yet",
-            reason="OCO_UNSUPPORTED",
-            exchange=self.exchange.value,
+        """Round both legs, check the minimums and send the pair once; never retried here.
+
+        The stop leg rests as a stop-limit whose limit lies ``stop_limit_offset``
+        (a fraction of the stop) beyond the stop, on the exchanges whose spot
+        API has no market-priced stop for the pair (Binance). Raises
+        PermanentExchangeError OCO_UNSUPPORTED where no pair is built.
+        """
+        if not self.capabilities.oco:
+            raise PermanentExchangeError(
+                f"{self.exchange} OCO orders are not supported by PATRIOT",
+                reason="OCO_UNSUPPORTED",
+                exchange=self.exchange.value,
+            )
+        if limit.client_order_id is None or stop.client_order_id is None:
+            raise ValueError("every OCO leg needs a client_order_id before it is sent")
+        market = await self.market(limit.symbol)
+        limit = await self._rounded(limit, market)
+        stop = await self._rounded(stop, market)
+        stop_limit = self._stop_limit(market, stop)
+
+        logger.info(
+            "Account %s: sending OCO %s %s %s to %s, limit %s, stop %s/%s (client orders %s, %s)",
+            self._account_id,
+            limit.side,
+            limit.quantity,
+            limit.symbol,
+            self.exchange,
+            limit.price,
+            stop.stop_price,
+            stop_limit,
+            limit.client_order_id,
+            stop.client_order_id,
         )
+        market_id = self._client.market(market.symbol)["id"]
+        reports = await self._call(
+            lambda: self._dialect.create_oco(self._client, market_id, limit, stop, to_canonical(stop_limit))
+        )
+        return self._leg(reports, market, limit), self._leg(reports, market, stop)
+
+    def _stop_limit(self, market: Market, stop: OrderRequest) -> Decimal:
+        """The stop leg's limit price: the stop moved by the offset away from the market, to the tick."""
+        assert stop.stop_price is not None
+        if stop.side is OrderSide.SELL:
+            price = floor_to_step(stop.stop_price * (1 - self._stop_limit_offset), market.price_step)
+        else:
+            price = ceil_to_step(stop.stop_price * (1 + self._stop_limit_offset), market.price_step)
+        if price <= ZERO:
+            raise PermanentExchangeError(
+                f"the stop {stop.stop_price} leaves no limit price below it",
+                reason="PRICE_STEP",
+                symbol=market.symbol,
+                step=market.price_step,
+                value=stop.stop_price,
+            )
+        return price
+
+    def _leg(self, reports: list[dict[str, Any]], market: Market, sent: OrderRequest) -> ExchangeOrder:
+        """One leg's report, found by its client order id (the request fills in what a short report omits)."""
+        wanted = sent.client_order_id
+        raw = next((report for report in reports if report.get("clientOrderId") == wanted), None)
+        parsed = (
+            self._client.parse_order(raw, self._client.market(market.symbol))
+            if raw is not None
+            else {"id": None, "status": "open"}
+        )
+        if parsed.get("id") is None:
+            raise TemporaryExchangeError(
+                f"the OCO answer lacks the leg {sent.client_order_id}", reason="OCO_LEG_MISSING"
+            )
+        return to_exchange_order(parsed, market, self._dialect.fields, now=self._clock.now(), request=sent)
 
     def _check_supported(self, request: OrderRequest) -> None:
         if request.type not in self.capabilities.order_types:
