@@ -18,7 +18,8 @@ from engine.accounts.validation import ACCOUNT_NAME_MAX
 
 
 def _exchange(fields: dict[str, Any]) -> str:
-    return str(fields.get("exchange", ""))
+    """The exchange the error names; a stored reason code without its fields names none."""
+    return str(fields.get("exchange") or _("The exchange"))
 
 
 def _key_problem(code: str) -> Any:

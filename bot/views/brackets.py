@@ -58,6 +58,16 @@ def exit_mode_text(mode: ExitMode) -> str:
     )
 
 
+def stop_limit_text(stop: Decimal, offset: Decimal, quote: str, locale: str) -> str:
+    """Warn that a stop leg resting as a stop-limit may stay unfilled when the price gaps past its limit."""
+    return "ℹ️ " + _(
+        "This exchange has no market-priced stop for this pair, so each stop rests as a stop-limit order: "
+        "when the price reaches {stop}, it places a limit order {offset} beyond the stop. If the price "
+        "jumps past that limit, the order stays unfilled until the bot sees it and exits at market, "
+        "which works only while the bot runs."
+    ).format(stop=amount(stop, quote, locale), offset=percent(offset, locale))
+
+
 def signed_money(value: Decimal, asset: str, locale: str) -> str:
     sign = "+" if value >= ZERO else "−"
     return f"{sign}{money(abs(value), asset, locale)}"
@@ -90,6 +100,8 @@ def bracket_card(preview: BracketPreview, locale: str, ttl_seconds: int) -> str:
     if plan.breakeven:
         lines.append(_("Breakeven: after the first target fills, the stop moves to the average entry price."))
     lines.append(exit_mode_text(plan.exit_mode))
+    if preview.stop_limit_offset is not None:
+        lines.append(stop_limit_text(plan.stop_price, preview.stop_limit_offset, quote, locale))
     lines.extend(impact_lines(preview.entry, locale))
     lines.append(check_lines(preview.entry.report, locale))
     lines.append(

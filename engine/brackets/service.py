@@ -48,6 +48,8 @@ class BracketPreview:
     entry: OrderPreview
     plan: BracketPlan
     figures: BracketFigures
+    # Native exits whose stop legs rest as stop-limits: the limit's distance beyond the stop (a fraction).
+    stop_limit_offset: Decimal | None = None
 
     @property
     def draft(self) -> OrderDraft:
@@ -146,7 +148,8 @@ class BracketService:
             impact=assessment.impact,
             max_slippage=user.max_slippage,
         )
-        return BracketPreview(entry_preview, plan, figures)
+        offset = gateway.capabilities.oco_stop_limit if exit_mode is ExitMode.NATIVE else None
+        return BracketPreview(entry_preview, plan, figures, stop_limit_offset=offset)
 
     def exit_mode_for(
         self, account: Account, gateway: ExchangeGateway, requested: ExitMode | None

@@ -98,3 +98,6 @@ class Capabilities:
     oco: bool
     amend: bool
     testnet: bool
+    # Where an OCO pair's stop leg rests as a stop-limit: how far beyond the stop its limit
+    # lies, as a fraction of the stop (a price that gaps past it leaves the leg unfilled).
+    oco_stop_limit: Decimal | None = None

@@ -2,7 +2,7 @@
 
 ccxt's recorded request fixtures hold no order-list case, so the request is
 compared with the parameters Binance documents for ``POST /api/v3/orderList/oco``,
-written out below. The fake venue answers as Binance does: one leg that
+written out below. The fake venue behaves as Binance does: one leg that
 fills cancels the other, and a cancel of either leg ends the list.
 """
 
@@ -55,7 +55,7 @@ def sent_list(rig: Any) -> dict[str, str]:
     return {key: value for key, value in params.items() if key not in IGNORED}
 
 
-async def test_sell_pair_is_an_order_list_with_a_stop_limit_below(make_rig: RigFactory) -> None:
+async def test_sell_pair_request(make_rig: RigFactory) -> None:
     rig = make_rig(Exchange.BINANCE)
 
     limit, stop = await rig.gateway.create_oco(*pair(OrderSide.SELL, price="45000.004", stop="41000.001"))
@@ -83,7 +83,7 @@ async def test_sell_pair_is_an_order_list_with_a_stop_limit_below(make_rig: RigF
     assert stop.state is ExchangeOrderState.OPEN
 
 
-async def test_buy_pair_puts_the_stop_above_and_the_target_below(make_rig: RigFactory) -> None:
+async def test_buy_pair_request(make_rig: RigFactory) -> None:
     rig = make_rig(Exchange.BINANCE)
 
     await rig.gateway.create_oco(*pair(OrderSide.BUY, price="41000", stop="45000.01"))
@@ -95,7 +95,7 @@ async def test_buy_pair_puts_the_stop_above_and_the_target_below(make_rig: RigFa
     assert sent["aboveClientOrderId"] == STOP_ID
 
 
-async def test_legs_are_found_by_their_client_order_ids(make_rig: RigFactory) -> None:
+async def test_legs_found_by_client_ids(make_rig: RigFactory) -> None:
     rig = make_rig(Exchange.BINANCE)
     limit, stop = await rig.gateway.create_oco(*pair(OrderSide.SELL, price="45000", stop="41000"))
 
@@ -106,7 +106,7 @@ async def test_legs_are_found_by_their_client_order_ids(make_rig: RigFactory) ->
     assert found_stop is not None and found_stop.exchange_order_id == stop.exchange_order_id
 
 
-async def test_partial_fill_of_the_limit_cancels_the_stop(make_rig: RigFactory) -> None:
+async def test_partial_limit_fill_cancels_stop(make_rig: RigFactory) -> None:
     rig = make_rig(Exchange.BINANCE)
     limit, stop = await rig.gateway.create_oco(*pair(OrderSide.SELL, price="45000", stop="41000"))
 
@@ -134,7 +134,7 @@ async def test_cancelling_one_leg_ends_the_pair(make_rig: RigFactory) -> None:
     assert raised.value.reason == "ORDER_NOT_FOUND"
 
 
-async def test_rejected_pair_raises_a_permanent_error(make_rig: RigFactory) -> None:
+async def test_rejected_pair_raises(make_rig: RigFactory) -> None:
     rig = make_rig(Exchange.BINANCE)
 
     with pytest.raises(PermanentExchangeError) as raised:
@@ -146,7 +146,7 @@ async def test_rejected_pair_raises_a_permanent_error(make_rig: RigFactory) -> N
     assert rig.venue.orders == []
 
 
-async def test_maker_leg_that_would_take_is_an_invalid_order(make_rig: RigFactory) -> None:
+async def test_taking_maker_leg_is_invalid(make_rig: RigFactory) -> None:
     rig = make_rig(Exchange.BINANCE)
     rig.venue.oco_reject = (-2010, "Order would immediately match and take.")
 
@@ -158,7 +158,7 @@ async def test_maker_leg_that_would_take_is_an_invalid_order(make_rig: RigFactor
 
 
 @pytest.mark.parametrize("exchange", LIVE)
-async def test_oco_is_reported_only_where_it_is_built(make_rig: RigFactory, exchange: Exchange) -> None:
+async def test_oco_only_where_built(make_rig: RigFactory, exchange: Exchange) -> None:
     rig = make_rig(exchange)
 
     assert rig.gateway.capabilities.oco is (exchange is Exchange.BINANCE)

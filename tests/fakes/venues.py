@@ -113,6 +113,16 @@ class Venue:
             if sibling.status == "open":
                 sibling.status = "canceled"
 
+    def trigger(self, order: VenueOrder) -> None:
+        """Fire a stop-limit leg whose limit the price has already jumped past: it rests unfilled.
+
+        Its OCO sibling is cancelled, as Binance does when either leg activates.
+        """
+        assert order.status == "open" and order.stop is not None
+        for sibling in self.siblings(order):
+            if sibling.status == "open":
+                sibling.status = "canceled"
+
     def cancel_list(self, list_id: int) -> list[VenueOrder]:
         legs = [order for order in self.orders if order.list_id == list_id]
         for order in legs:

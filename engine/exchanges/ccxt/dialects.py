@@ -43,6 +43,8 @@ class Dialect:
     separate_trigger_book = False
     # True where ``create_oco`` sends a native OCO pair (Binance's order list).
     supports_oco = False
+    # True where that pair's stop leg is a stop-limit, because the market-priced stop is not enabled.
+    oco_stop_is_limit = False
 
     def trigger_params(self, request: OrderRequest, stop_price: str) -> dict[str, Any]:
         """ccxt parameters that turn the order into a stop or take-profit at ``stop_price``."""
@@ -120,6 +122,7 @@ class BinanceDialect(Dialect):
     """Binance spot: the default behaviour, and OCO pairs as order lists."""
 
     supports_oco = True
+    oco_stop_is_limit = True
 
     async def create_oco(
         self, client: Any, market_id: str, limit: OrderRequest, stop: OrderRequest, stop_limit: str

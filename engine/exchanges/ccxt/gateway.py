@@ -70,7 +70,12 @@ class CcxtGateway:
         # What this gateway can place: an exchange whose pair is not built here reports no OCO,
         # so a bracket there chooses watched exits up front instead of failing over to them.
         listed = capabilities_for(exchange)
-        self.capabilities: Capabilities = replace(listed, oco=listed.oco and self._dialect.supports_oco)
+        oco = listed.oco and self._dialect.supports_oco
+        self.capabilities: Capabilities = replace(
+            listed,
+            oco=oco,
+            oco_stop_limit=stop_limit_offset if oco and self._dialect.oco_stop_is_limit else None,
+        )
         self._stop_limit_offset = stop_limit_offset
         self._client = client
         self._account_id = account_id
