@@ -1,4 +1,7 @@
-"""Native exits: one OCO pair per target, a limit at the target and a stop-market at the stop in force.
+"""Native exits: one OCO pair per target, a limit at the target and a stop at the stop in force.
+
+The stop leg is requested as a stop-market; an exchange without one for the
+pair rests it as a stop-limit (``Capabilities.oco_stop_limit``, Binance).
 
 Both legs of a pair are sized to that target's open share, so the pairs'
 stops always sum to exactly the open quantity, and the exchange keeps it so
@@ -167,6 +170,12 @@ class OcoExits:
         except PermanentExchangeError as exc:
             if exc.reason == "ORDER_NOT_FOUND":
                 self._desk.again(step.bracket.id)  # it filled or was cancelled: the next pass reads its state
+                return False
+            if exc.reason == "AMEND_UNSUPPORTED":
+                # A pair the exchange keeps as one order (OKX's OCO algo order) is replaced instead.
+                for order in pair.orders():
+                    if order.status.is_open:
+                        await self._desk.cancel_leg(step, order)
                 return False
             await self._desk.placement_rejected(step, exc.reason)
             return False

@@ -15,8 +15,9 @@ documentation.
 - Bybit spot: conditional orders (``orderFilter=StopOrder``) for stops and
   take-profits, TP/SL attached to limit orders, in-place amend (``order/amend``).
 - OKX spot: algo orders (``conditional`` for one stop or take-profit, ``oco``
-  for both), TP/SL attached to orders (``attachAlgoOrds``), in-place amend
-  (``amend-order``, ``amend-algos``). Demo trading serves as its testnet.
+  for both, which brackets use), TP/SL attached to orders (``attachAlgoOrds``),
+  in-place amend (``amend-order``, ``amend-algos``). Demo trading serves as its
+  testnet.
 - MEXC spot: market and limit orders only, no amend and no testnet.
 """
 

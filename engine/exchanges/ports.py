@@ -48,7 +48,9 @@ class ExchangeGateway(Protocol):
         """Place a limit and a stop-market that share one quantity: when one fills, the other is cancelled.
 
         Only where ``capabilities.oco`` is true; returns the limit leg's and the
-        stop leg's reports. Never retried by the gateway, like ``create_order``.
+        stop leg's reports. Where ``capabilities.oco_stop_limit`` is set, the
+        stop leg rests as a stop-limit that far beyond the stop. Never retried
+        by the gateway, like ``create_order``.
         """
         ...
 

@@ -43,7 +43,15 @@ async def test_binance_card_names_stop_limit(harness: BotHarness, exchanges: Fak
     assert "places a limit order 0.50 % beyond the stop" in card
 
 
-@pytest.mark.parametrize("exchange", ["BYBIT", "OKX", "MEXC"])
+async def test_okx_card_promises_exchange_exits(harness: BotHarness, exchanges: FakeExchanges) -> None:
+    card = await card_for(harness, "OKX")
+
+    assert NATIVE in card
+    assert WATCHED not in card
+    assert "stop-limit" not in card
+
+
+@pytest.mark.parametrize("exchange", ["BYBIT", "MEXC"])
 async def test_other_exchanges_say_the_bot_watches(
     harness: BotHarness, exchanges: FakeExchanges, exchange: str
 ) -> None:

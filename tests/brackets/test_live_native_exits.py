@@ -53,10 +53,17 @@ def long_bracket(*, breakeven: bool = False) -> BracketRequest:
 class Live:
     """Services with a linked Binance account whose venue is in the process."""
 
-    def __init__(self, services: Services, fakes: FakeExchanges, clock: ManualClock) -> None:
+    def __init__(
+        self,
+        services: Services,
+        fakes: FakeExchanges,
+        clock: ManualClock,
+        exchange: Exchange = Exchange.BINANCE,
+    ) -> None:
         self.services = services
         self.fakes = fakes
         self.clock = clock
+        self.exchange = exchange
         self.events: list[Event] = []
 
         async def capture(event: Event) -> None:
@@ -71,12 +78,16 @@ class Live:
 
     @property
     def venue(self) -> Venue:
-        return self.fakes.venues["binance"]
+        return self.fakes.venues[self.exchange.value.lower()]
+
+    def posts(self, path: str) -> int:
+        """How many requests to place ``path`` the venue received."""
+        return len(self.fakes.http[self.exchange.value.lower()].sent("POST", path))
 
     async def link(self) -> uuid.UUID:
         user, _ = await bracket_trader(self.services)
         _, account = await self.services.account_links.link(
-            user, LinkRequest(Exchange.BINANCE, "Main", CREDENTIALS, testnet=False)
+            user, LinkRequest(self.exchange, "Main", CREDENTIALS, testnet=False)
         )
         assert account is not None
         return account.id
@@ -110,8 +121,9 @@ class Live:
 
 def with_fakes(services: Services) -> FakeExchanges:
     fakes = FakeExchanges()
-    # The venue's balances stay as set: the bought coins are there for the exits from the start.
-    fakes.venues["binance"].balances = {"USDT": ("10000", "0"), "BTC": ("0.01", "0")}
+    # The venues' balances stay as set: the bought coins are there for the exits from the start.
+    for venue in fakes.venues.values():
+        venue.balances = {"USDT": ("10000", "0"), "BTC": ("0.01", "0")}
     services.exchange_clients.prepare = fakes.install
     return fakes
 
@@ -263,8 +275,8 @@ class Crash(BaseException):
 
 def crash_after(live: Live, path: str) -> None:
     """Let the venue accept the next request to ``path``, then end the process before its response arrives."""
-    http = live.fakes.http["binance"]
-    route = next(route for route in http.routes if route.path.search(path))
+    http = live.fakes.http[live.exchange.value.lower()]
+    route = next(route for route in http.routes if route.method == "POST" and route.path.search(path))
     original: Callable[[Request], tuple[int, Any]] = route.handler  # type: ignore[assignment]
 
     def accept_then_crash(request: Request) -> tuple[int, Any]:

@@ -389,7 +389,7 @@ async def test_testnet_accounts_use_testnet_hosts(
 # ----- bracket exits ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("exchange", [Exchange.BYBIT, Exchange.OKX, Exchange.MEXC])
+@pytest.mark.parametrize("exchange", [Exchange.BYBIT, Exchange.MEXC])
 async def test_live_brackets_are_watched_from_the_start(
     make_rig: RigFactory, services: Services, exchange: Exchange
 ) -> None:
@@ -404,11 +404,12 @@ async def test_live_brackets_are_watched_from_the_start(
 
 
 @pytest.mark.parametrize("testnet", [False, True])
-async def test_binance_brackets_rest_native_exits(
-    make_rig: RigFactory, services: Services, testnet: bool
+@pytest.mark.parametrize("exchange", [Exchange.BINANCE, Exchange.OKX])
+async def test_brackets_rest_native_exits(
+    make_rig: RigFactory, services: Services, exchange: Exchange, testnet: bool
 ) -> None:
-    rig = make_rig(Exchange.BINANCE, testnet=testnet)
-    account = Account(new_id(), new_id(), Exchange.BINANCE, "Main", testnet, True, False, START, START)
+    rig = make_rig(exchange, testnet=testnet)
+    account = Account(new_id(), new_id(), exchange, "Main", testnet, True, False, START, START)
 
     assert rig.gateway.capabilities.oco is True
     assert services.brackets.exit_mode_for(account, rig.gateway, None) is ExitMode.NATIVE

@@ -1,9 +1,11 @@
-"""OCO pairs through real ccxt: Binance's order list, and the exchanges that have none PATRIOT can place.
+"""OCO pairs through real ccxt: Binance's order list, OKX's OCO algo order, and the exchanges without one.
 
-ccxt's recorded request fixtures hold no order-list case, so the request is
-compared with the parameters Binance documents for ``POST /api/v3/orderList/oco``,
-written out below. The fake venue behaves as Binance does: one leg that
-fills cancels the other, and a cancel of either leg ends the list.
+ccxt's recorded request fixtures hold no order-list or OCO algo case, so
+each request is compared with the parameters the exchange documents
+(``POST /api/v3/orderList/oco``, ``POST /api/v5/trade/order-algo``), written
+out below. The fake venues behave as the exchanges do: on Binance one leg
+that fills cancels the other, and a cancel of either leg ends the list. On
+OKX the pair is one algo order whose fired leg places a regular order.
 """
 
 from __future__ import annotations
@@ -160,9 +162,10 @@ async def test_taking_maker_leg_is_invalid(make_rig: RigFactory) -> None:
 @pytest.mark.parametrize("exchange", LIVE)
 async def test_oco_only_where_built(make_rig: RigFactory, exchange: Exchange) -> None:
     rig = make_rig(exchange)
+    built = exchange in (Exchange.BINANCE, Exchange.OKX)
 
-    assert rig.gateway.capabilities.oco is (exchange is Exchange.BINANCE)
-    if exchange is not Exchange.BINANCE:
+    assert rig.gateway.capabilities.oco is built
+    if not built:
         with pytest.raises(PermanentExchangeError) as raised:
             await rig.gateway.create_oco(*pair(OrderSide.SELL, price="45000", stop="41000"))
         assert raised.value.reason == "OCO_UNSUPPORTED"
@@ -180,3 +183,138 @@ async def test_testnet_reports_oco_too(make_rig: RigFactory) -> None:
 
 def sent_url(rig: Any) -> str:
     return next(request.url for request in rig.http.requests if request.path == "/api/v3/orderList/oco")
+
+
+# ----- OKX: one algo order of ordType "oco" -------------------------------------------
+
+
+def okx_sent(rig: Any) -> dict[str, Any]:
+    requests = [request for request in rig.http.requests if request.path == "/api/v5/trade/order-algo"]
+    assert [request.method for request in requests] == ["POST"]
+    return dict(requests[0].form())
+
+
+async def test_okx_pair_request(make_rig: RigFactory) -> None:
+    rig = make_rig(Exchange.OKX)
+
+    limit, stop = await rig.gateway.create_oco(*pair(OrderSide.SELL, price="45000.04", stop="41000"))
+
+    assert okx_sent(rig) == {
+        "instId": "BTC-USDT",
+        "side": "sell",
+        "ordType": "oco",
+        "sz": "0.01",
+        "tdMode": "cross",  # ccxt 4.5 replaces cash for spot algo orders
+        "tpTriggerPx": "45000",
+        "tpOrdPx": "45000",
+        "tpTriggerPxType": "last",
+        "slTriggerPx": "41000",
+        "slOrdPx": "-1",
+        "slTriggerPxType": "last",
+        "algoClOrdId": LIMIT_ID,
+        "clOrdId": LIMIT_ID,
+    }
+    assert (limit.client_order_id, stop.client_order_id) == (LIMIT_ID, STOP_ID)
+    algo_id = rig.venue.orders[0].id
+    assert (limit.exchange_order_id, stop.exchange_order_id) == (f"{algo_id}:tp", f"{algo_id}:sl")
+    assert (limit.type, limit.price, limit.state) == (OrderType.LIMIT, D("45000"), ExchangeOrderState.OPEN)
+    assert (stop.type, stop.stop_price, stop.state) == (
+        OrderType.STOP_MARKET,
+        D("41000"),
+        ExchangeOrderState.OPEN,
+    )
+
+
+async def test_okx_buy_pair_request(make_rig: RigFactory) -> None:
+    rig = make_rig(Exchange.OKX)
+
+    await rig.gateway.create_oco(*pair(OrderSide.BUY, price="41000", stop="45000"))
+
+    sent = okx_sent(rig)
+    assert (sent["side"], sent["sz"], sent["tgtCcy"]) == ("buy", "0.01", "base_ccy")
+    assert (sent["tpTriggerPx"], sent["tpOrdPx"], sent["slTriggerPx"]) == ("41000", "41000", "45000")
+
+
+async def test_okx_legs_found_by_id(make_rig: RigFactory) -> None:
+    rig = make_rig(Exchange.OKX)
+    limit, stop = await rig.gateway.create_oco(*pair(OrderSide.SELL, price="45000", stop="41000"))
+
+    by_client = await rig.gateway.fetch_order("BTC/USDT", client_order_id=LIMIT_ID)
+    by_id = await rig.gateway.fetch_order("BTC/USDT", exchange_order_id=stop.exchange_order_id)
+
+    assert by_client is not None and by_client.exchange_order_id == limit.exchange_order_id
+    assert by_id is not None and (by_id.type, by_id.state) == (OrderType.STOP_MARKET, ExchangeOrderState.OPEN)
+    # NOTE-worthy limit: the algo order carries one client order id, the take-profit leg's.
+    assert await rig.gateway.fetch_order("BTC/USDT", client_order_id=STOP_ID) is None
+
+
+async def test_okx_fired_take_profit_cancels_stop(make_rig: RigFactory) -> None:
+    rig = make_rig(Exchange.OKX)
+    limit, stop = await rig.gateway.create_oco(*pair(OrderSide.SELL, price="45000", stop="41000"))
+
+    child = rig.venue.fire(rig.venue.orders[0], "tp", filled="0.004")
+
+    now_limit = await rig.gateway.fetch_order("BTC/USDT", exchange_order_id=limit.exchange_order_id)
+    now_stop = await rig.gateway.fetch_order("BTC/USDT", exchange_order_id=stop.exchange_order_id)
+    assert now_limit is not None and now_stop is not None
+    assert now_limit.exchange_order_id == child.id, "the fired leg is the order it placed"
+    assert (now_limit.state, now_limit.filled_quantity) == (ExchangeOrderState.OPEN, D("0.004"))
+    assert now_limit.is_trigger is False
+    assert now_stop.state is ExchangeOrderState.CANCELED
+
+
+async def test_okx_fired_stop_cancels_target(make_rig: RigFactory) -> None:
+    rig = make_rig(Exchange.OKX)
+    limit, stop = await rig.gateway.create_oco(*pair(OrderSide.SELL, price="45000", stop="41000"))
+
+    rig.venue.fire(rig.venue.orders[0], "sl")
+
+    now_limit = await rig.gateway.fetch_order("BTC/USDT", exchange_order_id=limit.exchange_order_id)
+    now_stop = await rig.gateway.fetch_order("BTC/USDT", exchange_order_id=stop.exchange_order_id)
+    assert now_limit is not None and now_stop is not None
+    assert now_limit.state is ExchangeOrderState.CANCELED
+    assert (now_stop.state, now_stop.filled_quantity) == (ExchangeOrderState.CLOSED, D("0.01"))
+
+
+async def test_okx_cancel_either_leg_ends_pair(make_rig: RigFactory) -> None:
+    rig = make_rig(Exchange.OKX)
+    limit, stop = await rig.gateway.create_oco(*pair(OrderSide.SELL, price="45000", stop="41000"))
+
+    cancelled = await rig.gateway.cancel_order("BTC/USDT", stop.exchange_order_id, is_trigger=True)
+
+    assert cancelled.state is ExchangeOrderState.CANCELED
+    assert rig.venue.orders[0].status == "canceled"
+    with pytest.raises(PermanentExchangeError) as raised:
+        await rig.gateway.cancel_order("BTC/USDT", limit.exchange_order_id, is_trigger=True)
+    assert raised.value.reason == "ORDER_NOT_FOUND"
+
+
+async def test_okx_open_pair_lists_both_legs(make_rig: RigFactory) -> None:
+    rig = make_rig(Exchange.OKX)
+    limit, stop = await rig.gateway.create_oco(*pair(OrderSide.SELL, price="45000", stop="41000"))
+
+    listed = {order.exchange_order_id: order for order in await rig.gateway.fetch_open_orders()}
+
+    assert set(listed) == {limit.exchange_order_id, stop.exchange_order_id}
+    assert listed[limit.exchange_order_id].client_order_id == LIMIT_ID
+    assert listed[stop.exchange_order_id].stop_price == D("41000")
+
+
+async def test_okx_pair_cannot_be_amended(make_rig: RigFactory) -> None:
+    rig = make_rig(Exchange.OKX)
+    _, stop = await rig.gateway.create_oco(*pair(OrderSide.SELL, price="45000", stop="41000"))
+
+    with pytest.raises(PermanentExchangeError) as raised:
+        await rig.gateway.edit_order("BTC/USDT", stop.exchange_order_id, stop_price=D("42000"))
+
+    assert raised.value.reason == "AMEND_UNSUPPORTED"
+
+
+async def test_okx_rejected_pair_raises(make_rig: RigFactory) -> None:
+    rig = make_rig(Exchange.OKX)
+
+    with pytest.raises(PermanentExchangeError):
+        # A sell's take-profit below the last price (43000.1).
+        await rig.gateway.create_oco(*pair(OrderSide.SELL, price="42000", stop="41000"))
+
+    assert rig.venue.orders == []

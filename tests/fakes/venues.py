@@ -35,6 +35,10 @@ class VenueOrder:
     filled: str = "0"
     fill_price: str | None = None
     list_id: int = -1  # the Binance order list (OCO pair) the order belongs to
+    oco: bool = False  # an OKX OCO algo order: take-profit trigger ``take_profit_at``, stop ``stop``
+    take_profit_at: str | None = None
+    fired_leg: str = ""  # the OKX OCO leg that fired ("tp" or "sl"), as actualSide reports it
+    child_id: str = ""  # the regular order a fired OKX algo order placed
     trades: list[tuple[int, str, str]] = field(default_factory=list)  # (trade id, quantity, price)
 
 
@@ -122,6 +126,31 @@ class Venue:
         for sibling in self.siblings(order):
             if sibling.status == "open":
                 sibling.status = "canceled"
+
+    def fire(self, algo: VenueOrder, leg: str, filled: str | None = None) -> VenueOrder:
+        """Fire one leg of an OKX OCO algo order: OKX cancels the other leg and places the fired one's order.
+
+        The take-profit places a limit at its order price, the stop a market
+        order. ``filled`` of it fills at once (all of it by default).
+        """
+        assert algo.oco and algo.status == "open"
+        take_profit = leg == "tp"
+        child = self.add(
+            VenueOrder(
+                id=self.new_id(),
+                client_id="",
+                symbol=algo.symbol,
+                side=algo.side,
+                kind="limit",
+                quantity=algo.quantity,
+                price=algo.price if take_profit else None,
+            )
+        )
+        algo.status, algo.fired_leg, algo.child_id = "filled", leg, child.id
+        amount = algo.quantity if filled is None else filled
+        if Decimal(amount) > 0:
+            self.fill(child, amount, algo.price if take_profit else algo.stop)
+        return child
 
     def cancel_list(self, list_id: int) -> list[VenueOrder]:
         legs = [order for order in self.orders if order.list_id == list_id]
@@ -639,7 +668,7 @@ def _okx_order(venue: Venue, order: VenueOrder) -> dict[str, Any]:
         "sz": order.quantity,
         "side": order.side,
         "ordType": order.kind,
-        "state": {"open": "live", "filled": "filled", "canceled": "canceled"}[order.status],
+        "state": _okx_state(order),
         "accFillSz": order.filled,
         "avgPx": order.fill_price or "",
         "fillPx": order.fill_price or "",
@@ -651,7 +680,36 @@ def _okx_order(venue: Venue, order: VenueOrder) -> dict[str, Any]:
     }
 
 
+def _okx_state(order: VenueOrder) -> str:
+    if order.status == "open" and Decimal(order.filled) > 0:
+        return "partially_filled"
+    return {"open": "live", "filled": "filled", "canceled": "canceled"}[order.status]
+
+
+def _okx_oco(venue: Venue, order: VenueOrder) -> dict[str, Any]:
+    return {
+        "instId": venue.to_id[order.symbol],
+        "algoId": order.id,
+        "algoClOrdId": order.client_id,
+        "sz": order.quantity,
+        "side": order.side,
+        "ordType": "oco",
+        "state": {"open": "live", "filled": "effective", "canceled": "canceled"}[order.status],
+        "tpTriggerPx": order.take_profit_at or "",
+        "tpOrdPx": order.price or "-1",
+        "slTriggerPx": order.stop or "",
+        "slOrdPx": "-1",
+        "actualSide": order.fired_leg,
+        "ordId": order.child_id,
+        "ordIdList": [order.child_id] if order.child_id else [],
+        "tdMode": "cross",
+        "cTime": str(NOW_MS),
+    }
+
+
 def _okx_algo(venue: Venue, order: VenueOrder) -> dict[str, Any]:
+    if order.oco:
+        return _okx_oco(venue, order)
     side = "tp" if order.take_profit else "sl"
     other = "sl" if side == "tp" else "tp"
     return {
@@ -690,8 +748,45 @@ def install_okx(venue: Venue) -> None:
         )
         return _okx([{"ordId": order.id, "clOrdId": order.client_id, "sCode": "0", "sMsg": "", "tag": ""}])
 
+    def create_oco(form: dict[str, str]) -> tuple[int, Any]:
+        if venue.oco_reject is not None:
+            code, message = venue.oco_reject
+            venue.oco_reject = None
+            return 200, {
+                "code": "1",
+                "msg": "",
+                "data": [{"algoId": "", "sCode": str(code), "sMsg": message}],
+            }
+        symbol, side = venue.by_id[form["instId"]], form["side"]
+        last = Decimal(venue.price(symbol))
+        take_profit, stop = Decimal(form["tpTriggerPx"]), Decimal(form["slTriggerPx"])
+        ordered = take_profit > last > stop if side == "sell" else take_profit < last < stop
+        if not ordered:
+            # OKX's codes for a take-profit trigger on the wrong side of the last price.
+            code = "51279" if side == "sell" else "51277"
+            message = "TP trigger price is on the wrong side of the last price"
+            return 200, {"code": "1", "msg": "", "data": [{"algoId": "", "sCode": code, "sMsg": message}]}
+        order = venue.add(
+            VenueOrder(
+                id=venue.new_id(),
+                client_id=form.get("algoClOrdId", ""),
+                symbol=symbol,
+                side=side,
+                kind="limit",
+                quantity=form["sz"],
+                price=None if form["tpOrdPx"] == "-1" else form["tpOrdPx"],
+                stop=form["slTriggerPx"],
+                take_profit_at=form["tpTriggerPx"],
+                trigger=True,
+                oco=True,
+            )
+        )
+        return _okx([{"algoId": order.id, "algoClOrdId": order.client_id, "sCode": "0", "sMsg": ""}])
+
     def create_algo(request: Request) -> tuple[int, Any]:
         form = request.form()
+        if form.get("ordType") == "oco":
+            return create_oco(form)
         take_profit = "tpTriggerPx" in form
         prefix = "tp" if take_profit else "sl"
         order_price = form.get(f"{prefix}OrdPx")
@@ -738,6 +833,9 @@ def install_okx(venue: Venue) -> None:
         order = venue.find(order_id=request.form().get("algoId"))
         if order is None:
             return _okx_missing()
+        if order.oco and order.status != "open":
+            failed = {"algoId": order.id, "sCode": "51401", "sMsg": "Order has been canceled or filled"}
+            return 200, {"code": "1", "msg": "", "data": [failed]}
         order.status = "canceled"
         return _okx([{"algoId": order.id, "sCode": "0", "sMsg": ""}])
 
@@ -754,9 +852,16 @@ def install_okx(venue: Venue) -> None:
         return _okx([_okx_order(venue, o) for o in venue.orders if o.status == "open" and not o.trigger])
 
     def pending_algo(request: Request) -> tuple[int, Any]:
-        if request.query.get("ordType") != "conditional":
+        kind = request.query.get("ordType")
+        if kind not in ("conditional", "oco"):
             return _okx([])
-        return _okx([_okx_algo(venue, o) for o in venue.orders if o.status == "open" and o.trigger])
+        return _okx(
+            [
+                _okx_algo(venue, o)
+                for o in venue.orders
+                if o.status == "open" and o.trigger and o.oco == (kind == "oco")
+            ]
+        )
 
     def balance(request: Request) -> tuple[int, Any]:
         details = [

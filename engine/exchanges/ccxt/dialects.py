@@ -103,14 +103,32 @@ class Dialect:
         return None
 
     async def create_oco(
-        self, client: Any, market_id: str, limit: OrderRequest, stop: OrderRequest, stop_limit: str
+        self, client: Any, symbol: str, limit: OrderRequest, stop: OrderRequest, stop_limit: str
     ) -> list[dict[str, Any]]:
-        """Send a take-profit limit and a stop as one OCO pair; return the raw reports of both legs."""
+        """Send a take-profit limit and a stop as one OCO pair.
+
+        Returns both legs as ccxt orders, each carrying its request's client
+        order id as ``clientOrderId``.
+        """
         raise PermanentExchangeError(
             f"{self.exchange} has no OCO pair that PATRIOT can place",
             reason="OCO_UNSUPPORTED",
             exchange=self.exchange.value,
         )
+
+    def pair_leg_id(self, order_id: str) -> tuple[str, str] | None:
+        """Split the id of one leg of a pair the exchange keeps as one order into (order id, leg)."""
+        return None
+
+    def pair_of(self, order: dict[str, Any]) -> bool:
+        """Tell whether a trigger order is a pair kept as one order (OKX's OCO algo order)."""
+        return False
+
+    async def pair_leg(
+        self, client: Any, symbol: str, order: dict[str, Any], leg: str
+    ) -> tuple[dict[str, Any], bool]:
+        """Return one leg of a pair kept as one order, and whether it is still a trigger order."""
+        raise NotImplementedError
 
     def exact_balances(self, info: Any) -> dict[str, tuple[Decimal, Decimal]]:
         """(free, used) per asset from the exchange's own balance text, where the layout is known."""
@@ -125,7 +143,7 @@ class BinanceDialect(Dialect):
     oco_stop_is_limit = True
 
     async def create_oco(
-        self, client: Any, market_id: str, limit: OrderRequest, stop: OrderRequest, stop_limit: str
+        self, client: Any, symbol: str, limit: OrderRequest, stop: OrderRequest, stop_limit: str
     ) -> list[dict[str, Any]]:
         """Send the pair as one order list (``POST /api/v3/orderList/oco``).
 
@@ -151,8 +169,9 @@ class BinanceDialect(Dialect):
         }
         sell = limit.side is OrderSide.SELL
         above, below = (take_profit, protective) if sell else (protective, take_profit)
+        market = client.market(symbol)
         params: dict[str, Any] = {
-            "symbol": market_id,
+            "symbol": market["id"],
             "side": limit.side.value,
             "quantity": _plain(limit.quantity),
             "listClientOrderId": f"L{limit.client_order_id}",
@@ -161,8 +180,7 @@ class BinanceDialect(Dialect):
         params.update({f"above{key}": value for key, value in above.items()})
         params.update({f"below{key}": value for key, value in below.items()})
         response = await client.private_post_orderlist_oco(params)
-        reports: list[dict[str, Any]] = response.get("orderReports") or []
-        return reports
+        return [client.parse_order(report, market) for report in response.get("orderReports") or []]
 
 
 class MexcDialect(Dialect):
@@ -273,6 +291,67 @@ class OkxDialect(Dialect):
         ticker_ask=("askPx",),
     )
 
+    supports_oco = True
+
+    async def create_oco(
+        self, client: Any, symbol: str, limit: OrderRequest, stop: OrderRequest, stop_limit: str
+    ) -> list[dict[str, Any]]:
+        """Send the pair as one algo order of ordType "oco" (``POST /api/v5/trade/order-algo``).
+
+        ccxt builds it when both a take-profit and a stop-loss price are
+        given. The take-profit triggers at the target and places a limit at
+        the target (``tpOrdPx``). The stop triggers at the stop and sells or
+        buys at market (``slOrdPx=-1``). The algo order carries the take-profit
+        leg's client order id (``algoClOrdId``); the stop leg's id is PATRIOT's
+        alone. The legs are reported as ``ALGO_ID:tp`` and ``ALGO_ID:sl``.
+        """
+        params = {
+            "takeProfitPrice": _plain(limit.price),
+            "tpOrdPx": _plain(limit.price),
+            "stopLossPrice": _plain(stop.stop_price),
+            # ccxt 4.5 sends the unified clientOrderId as clOrdId, while OKX looks an algo order up by
+            # algoClOrdId, so both carry the take-profit leg's id.
+            "clientOrderId": limit.client_order_id,
+            "algoClOrdId": limit.client_order_id,
+        }
+        side = limit.side.value.lower()
+        ack = await client.create_order(symbol, "market", side, _plain(limit.quantity), None, params)
+        algo = {
+            "algoId": ack["id"],
+            "algoClOrdId": limit.client_order_id,
+            "instId": client.market(symbol)["id"],
+            "side": side,
+            "sz": _plain(limit.quantity),
+            "state": "live",
+            "tpOrdPx": _plain(limit.price),
+            "tpTriggerPx": _plain(limit.price),
+            "slTriggerPx": _plain(stop.stop_price),
+        }
+        take_profit = _okx_leg(symbol, algo, TAKE_PROFIT_LEG, "open")
+        protective = {**_okx_leg(symbol, algo, STOP_LEG, "open"), "clientOrderId": stop.client_order_id}
+        return [take_profit, protective]
+
+    def pair_leg_id(self, order_id: str) -> tuple[str, str] | None:
+        algo_id, separator, leg = order_id.partition(":")
+        return (algo_id, leg) if separator and leg in (TAKE_PROFIT_LEG, STOP_LEG) else None
+
+    def pair_of(self, order: dict[str, Any]) -> bool:
+        return (order.get("info") or {}).get("ordType") == "oco"
+
+    async def pair_leg(
+        self, client: Any, symbol: str, order: dict[str, Any], leg: str
+    ) -> tuple[dict[str, Any], bool]:
+        # An OCO algo order that fired is "effective": the leg named in actualSide placed a
+        # regular order (ordId) that carries the fill, and the other leg is cancelled.
+        info = order.get("info") or {}
+        state = str(info.get("state") or "")
+        if state == "effective" and info.get("actualSide") == leg:
+            child = await self.triggered_order(client, symbol, order)
+            if child is not None:
+                return child, False
+        status = "open" if state in ("live", "partially_effective") else "canceled"
+        return _okx_leg(symbol, info, leg, status), True
+
     def open_order_queries(self) -> list[tuple[dict[str, Any], bool]]:
         # The algo list needs one order type per query: PATRIOT's stops and
         # take-profits are "conditional", two-sided exits "oco", and plain
@@ -317,7 +396,7 @@ class OkxDialect(Dialect):
         # A fired algo order turns "effective" and places a regular order with
         # its own id; that order carries the fill.
         info = order.get("info") or {}
-        child_id = info.get("ordId")
+        child_id = info.get("ordId") or next(iter(info.get("ordIdList") or ()), None)
         if info.get("state") != "effective" or not child_id:
             return None
         child: dict[str, Any] = await client.fetch_order(str(child_id), symbol)
@@ -327,6 +406,32 @@ class OkxDialect(Dialect):
         data = info.get("data") if isinstance(info, dict) else None
         rows = data[0].get("details") if data and isinstance(data[0], dict) else None
         return _exact_rows(rows, asset="ccy", free="availBal", used="frozenBal")
+
+
+# The two legs of an OKX OCO algo order, as its actualSide names them.
+TAKE_PROFIT_LEG = "tp"
+STOP_LEG = "sl"
+
+
+def _okx_leg(symbol: str, algo: dict[str, Any], leg: str, status: str) -> dict[str, Any]:
+    """One leg of an OKX OCO algo order as a ccxt order: the take-profit a limit, the stop a stop-market."""
+    take_profit = leg == TAKE_PROFIT_LEG
+    info: dict[str, Any] = {"sz": algo.get("sz"), "accFillSz": "0"}
+    if take_profit:
+        info["px"] = algo.get("tpOrdPx")
+    else:
+        info["slTriggerPx"] = algo.get("slTriggerPx")
+    created = algo.get("cTime")
+    return {
+        "id": f"{algo.get('algoId')}:{leg}",
+        "clientOrderId": (algo.get("algoClOrdId") or None) if take_profit else None,
+        "symbol": symbol,
+        "side": algo.get("side"),
+        "type": "limit" if take_profit else "market",
+        "status": status,
+        "timestamp": int(created) if created else None,
+        "info": info,
+    }
 
 
 def _plain(value: Decimal | None) -> str:

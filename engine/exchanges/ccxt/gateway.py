@@ -15,7 +15,7 @@ from engine.common.clock import Clock
 from engine.common.money import ZERO, ceil_to_step, floor_to_step, to_canonical
 from engine.errors import ExchangeError, PermanentExchangeError, TemporaryExchangeError, ValidationError
 from engine.exchanges.capabilities import capabilities_for
-from engine.exchanges.ccxt.dialects import DIALECTS
+from engine.exchanges.ccxt.dialects import DIALECTS, STOP_LEG, TAKE_PROFIT_LEG
 from engine.exchanges.ccxt.errors import translated_errors
 from engine.exchanges.ccxt.lazy import ccxt
 from engine.exchanges.ccxt.mapping import to_balances, to_exchange_order, to_order_book, to_ticker, to_trade
@@ -216,11 +216,12 @@ class CcxtGateway:
             limit.client_order_id,
             stop.client_order_id,
         )
-        market_id = self._client.market(market.symbol)["id"]
-        reports = await self._call(
-            lambda: self._dialect.create_oco(self._client, market_id, limit, stop, to_canonical(stop_limit))
+        legs = await self._call(
+            lambda: self._dialect.create_oco(
+                self._client, market.symbol, limit, stop, to_canonical(stop_limit)
+            )
         )
-        return self._leg(reports, market, limit), self._leg(reports, market, stop)
+        return self._leg(legs, market, limit), self._leg(legs, market, stop)
 
     def _stop_limit(self, market: Market, stop: OrderRequest) -> Decimal:
         """The stop leg's limit price: the stop moved by the offset away from the market, to the tick."""
@@ -239,20 +240,18 @@ class CcxtGateway:
             )
         return price
 
-    def _leg(self, reports: list[dict[str, Any]], market: Market, sent: OrderRequest) -> ExchangeOrder:
-        """One leg's report, found by its client order id (the request fills in what a short report omits)."""
+    def _leg(self, legs: list[dict[str, Any]], market: Market, sent: OrderRequest) -> ExchangeOrder:
+        """Build one leg's report, found by its client order id, with the request filling any gaps."""
         wanted = sent.client_order_id
-        raw = next((report for report in reports if report.get("clientOrderId") == wanted), None)
-        parsed = (
-            self._client.parse_order(raw, self._client.market(market.symbol))
-            if raw is not None
-            else {"id": None, "status": "open"}
+        raw = next((leg for leg in legs if leg.get("clientOrderId") == wanted), None)
+        if raw is None:
+            # The caller treats the outcome as unknown and looks both legs up by their client order ids.
+            raise TemporaryExchangeError(f"the OCO response lacks the leg {wanted}", reason="OCO_LEG_MISSING")
+        is_trigger = self._dialect.separate_trigger_book
+        now = self._clock.now()
+        return to_exchange_order(
+            raw, market, self._dialect.fields, now=now, is_trigger=is_trigger, request=sent
         )
-        if parsed.get("id") is None:
-            raise TemporaryExchangeError(
-                f"the OCO answer lacks the leg {sent.client_order_id}", reason="OCO_LEG_MISSING"
-            )
-        return to_exchange_order(parsed, market, self._dialect.fields, now=self._clock.now(), request=sent)
 
     def _check_supported(self, request: OrderRequest) -> None:
         if request.type not in self.capabilities.order_types:
@@ -366,6 +365,12 @@ class CcxtGateway:
         if exchange_order_id is None and client_order_id is None:
             raise ValueError("fetch_order needs an exchange order id or a client order id")
         market = await self.market(symbol)
+        pair_leg = self._dialect.pair_leg_id(exchange_order_id) if exchange_order_id is not None else None
+        if pair_leg is not None:
+            algo_id, leg = pair_leg
+            algo = await self._find(symbol, algo_id, None, True)
+            return await self._pair_leg(symbol, market, algo, leg) if algo is not None else None
+
         found = await self._find(symbol, exchange_order_id, client_order_id, is_trigger)
         if (
             found is None
@@ -378,11 +383,19 @@ class CcxtGateway:
         if found is None:
             return None
 
+        if is_trigger and self._dialect.pair_of(found):
+            # Found by the client order id the pair carries: its take-profit leg's.
+            return await self._pair_leg(symbol, market, found, TAKE_PROFIT_LEG)
         if is_trigger:
             fired = await self._call(lambda: self._dialect.triggered_order(self._client, symbol, found))
             if fired is not None:
                 return self._order(fired, market, is_trigger=False)
         return self._order(found, market, is_trigger=is_trigger)
+
+    async def _pair_leg(self, symbol: str, market: Market, algo: dict[str, Any], leg: str) -> ExchangeOrder:
+        """One leg of a pair the exchange keeps as one order; a fired leg is the order it placed."""
+        raw, is_trigger = await self._call(lambda: self._dialect.pair_leg(self._client, symbol, algo, leg))
+        return self._order(raw, market, is_trigger=is_trigger)
 
     async def _find(
         self, symbol: str, order_id: str | None, client_order_id: str | None, is_trigger: bool
@@ -406,12 +419,15 @@ class CcxtGateway:
         self, symbol: str, exchange_order_id: str, *, is_trigger: bool = False
     ) -> ExchangeOrder:
         market = await self.market(symbol)
-        params = {"trigger": True} if is_trigger else {}
+        pair_leg = self._dialect.pair_leg_id(exchange_order_id)
+        # Cancelling either leg of a pair kept as one order cancels that order, so both legs.
+        target_id = pair_leg[0] if pair_leg is not None else exchange_order_id
+        params = {"trigger": True} if is_trigger or pair_leg is not None else {}
         logger.info(
             "Account %s: cancelling order %s on %s", self._account_id, exchange_order_id, self.exchange
         )
-        raw = await self._call(lambda: self._client.cancel_order(exchange_order_id, symbol, params))
-        if raw.get("status") is not None and raw.get("side") is not None:
+        raw = await self._call(lambda: self._client.cancel_order(target_id, symbol, params))
+        if raw.get("status") is not None and raw.get("side") is not None and pair_leg is None:
             return self._order(raw, market, is_trigger=is_trigger)
 
         # Bybit and OKX return only ids for a cancel, so the order is read back.
@@ -436,7 +452,7 @@ class CcxtGateway:
         price: Decimal | None = None,
         stop_price: Decimal | None = None,
     ) -> ExchangeOrder:
-        if not self.capabilities.amend:
+        if not self.capabilities.amend or self._dialect.pair_leg_id(exchange_order_id) is not None:
             raise PermanentExchangeError(
                 f"{self.exchange} cannot amend orders in place",
                 reason="AMEND_UNSUPPORTED",
@@ -476,7 +492,13 @@ class CcxtGateway:
                 lambda params=params: self._client.fetch_open_orders(symbol, None, None, params)
             )
             for raw in raw_orders:
-                order = self._order(raw, self._markets.get(raw.get("symbol") or ""), is_trigger=is_trigger)
+                market = self._markets.get(raw.get("symbol") or "")
+                if is_trigger and self._dialect.pair_of(raw) and market is not None:
+                    for leg in (TAKE_PROFIT_LEG, STOP_LEG):
+                        order = await self._pair_leg(market.symbol, market, raw, leg)
+                        found[order.exchange_order_id] = order
+                    continue
+                order = self._order(raw, market, is_trigger=is_trigger)
                 found[order.exchange_order_id] = order
         return list(found.values())
 
