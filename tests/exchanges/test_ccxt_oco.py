@@ -244,7 +244,7 @@ async def test_okx_legs_found_by_id(make_rig: RigFactory) -> None:
 
     assert by_client is not None and by_client.exchange_order_id == limit.exchange_order_id
     assert by_id is not None and (by_id.type, by_id.state) == (OrderType.STOP_MARKET, ExchangeOrderState.OPEN)
-    # NOTE-worthy limit: the algo order carries one client order id, the take-profit leg's.
+    # The algo order carries only the take-profit leg's client order id, so the stop leg's finds nothing.
     assert await rig.gateway.fetch_order("BTC/USDT", client_order_id=STOP_ID) is None
 
 

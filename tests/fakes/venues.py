@@ -58,7 +58,7 @@ class Venue:
     can_withdraw: bool = False
     ip_restricted: bool = False
     orders: list[VenueOrder] = field(default_factory=list)
-    # The answer (code, message) the next OCO order list gets instead of being accepted.
+    # The error (code, message) the next OCO pair is rejected with instead of being accepted.
     oco_reject: tuple[int, str] | None = None
     ids: Any = field(default_factory=lambda: itertools.count(1001))
 
@@ -122,7 +122,8 @@ class Venue:
 
         Its OCO sibling is cancelled, as Binance does when either leg activates.
         """
-        assert order.status == "open" and order.stop is not None
+        assert order.status == "open"
+        assert order.stop is not None
         for sibling in self.siblings(order):
             if sibling.status == "open":
                 sibling.status = "canceled"

@@ -414,7 +414,7 @@ STOP_LEG = "sl"
 
 
 def _okx_leg(symbol: str, algo: dict[str, Any], leg: str, status: str) -> dict[str, Any]:
-    """One leg of an OKX OCO algo order as a ccxt order: the take-profit a limit, the stop a stop-market."""
+    """Build one leg of an OKX OCO algo order as a ccxt order: a take-profit limit or a stop-market."""
     take_profit = leg == TAKE_PROFIT_LEG
     info: dict[str, Any] = {"sz": algo.get("sz"), "accFillSz": "0"}
     if take_profit:
@@ -436,7 +436,7 @@ def _okx_leg(symbol: str, algo: dict[str, Any], leg: str, status: str) -> dict[s
 
 def _plain(value: Decimal | None) -> str:
     if value is None:
-        raise ValueError("an OCO leg without its price")
+        raise ValueError("an OCO leg is missing its price")
     return format(value, "f")
 
 

@@ -224,7 +224,7 @@ class CcxtGateway:
         return self._leg(legs, market, limit), self._leg(legs, market, stop)
 
     def _stop_limit(self, market: Market, stop: OrderRequest) -> Decimal:
-        """The stop leg's limit price: the stop moved by the offset away from the market, to the tick."""
+        """Return the stop leg's limit price: the stop moved by the offset away from the market."""
         assert stop.stop_price is not None
         if stop.side is OrderSide.SELL:
             price = floor_to_step(stop.stop_price * (1 - self._stop_limit_offset), market.price_step)
