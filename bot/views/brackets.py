@@ -102,6 +102,14 @@ def bracket_card(preview: BracketPreview, locale: str, ttl_seconds: int) -> str:
     lines.append(exit_mode_text(plan.exit_mode))
     if preview.stop_limit_offset is not None:
         lines.append(stop_limit_text(plan.stop_price, preview.stop_limit_offset, quote, locale))
+    if preview.partial_fill_unprotected:
+        lines.append(
+            "ℹ️ "
+            + _(
+                "When a target fills only in part, the exchange cancels its stop. The bot places a new pair "
+                "for the rest when it sees that, so the rest is protected only while the bot runs."
+            )
+        )
     lines.extend(impact_lines(preview.entry, locale))
     lines.append(check_lines(preview.entry.report, locale))
     lines.append(

@@ -50,6 +50,8 @@ class BracketPreview:
     figures: BracketFigures
     # Native exits whose stop legs rest as stop-limits: the limit's distance beyond the stop (a fraction).
     stop_limit_offset: Decimal | None = None
+    # Native exits whose stop the exchange cancels once a target fills in part.
+    partial_fill_unprotected: bool = False
 
     @property
     def draft(self) -> OrderDraft:
@@ -148,8 +150,15 @@ class BracketService:
             impact=assessment.impact,
             max_slippage=user.max_slippage,
         )
-        offset = gateway.capabilities.oco_stop_limit if exit_mode is ExitMode.NATIVE else None
-        return BracketPreview(entry_preview, plan, figures, stop_limit_offset=offset)
+        native = exit_mode is ExitMode.NATIVE
+        capabilities = gateway.capabilities
+        return BracketPreview(
+            entry_preview,
+            plan,
+            figures,
+            stop_limit_offset=capabilities.oco_stop_limit if native else None,
+            partial_fill_unprotected=native and not capabilities.oco_stop_survives_partial_fill,
+        )
 
     def exit_mode_for(
         self, account: Account, gateway: ExchangeGateway, requested: ExitMode | None

@@ -101,3 +101,6 @@ class Capabilities:
     # Where an OCO pair's stop leg rests as a stop-limit: how far beyond the stop its limit
     # lies, as a fraction of the stop (a price that gaps past it leaves the leg unfilled).
     oco_stop_limit: Decimal | None = None
+    # False where the exchange cancels an OCO pair's stop as soon as its take-profit fills in part
+    # (or fires), so the rest of a partly filled target has no stop until the bot replaces the pair.
+    oco_stop_survives_partial_fill: bool = True

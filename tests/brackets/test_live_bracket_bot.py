@@ -15,8 +15,10 @@ from tests.harness import BotHarness, button_data, plain, register, texts
 
 USER = 81
 COMMAND = "/bracket BTCUSDT buy 0.01 entry=market sl=41000 tp=44000,45000 account=Main"
+PAPER_COMMAND = "/bracket BTCUSDT buy 0.01 entry=market sl=30000 tp=60000,70000"
 NATIVE = "Exits rest on the exchange as OCO orders"
 WATCHED = "This protection works only while the bot runs."
+PARTIAL = "When a target fills only in part, the exchange cancels its stop."
 
 
 @pytest.fixture
@@ -41,6 +43,7 @@ async def test_binance_card_names_stop_limit(harness: BotHarness, exchanges: Fak
     assert WATCHED not in card
     assert "each stop rests as a stop-limit order" in card
     assert "places a limit order 0.50 % beyond the stop" in card
+    assert PARTIAL in card
 
 
 async def test_okx_card_promises_exchange_exits(harness: BotHarness, exchanges: FakeExchanges) -> None:
@@ -48,6 +51,17 @@ async def test_okx_card_promises_exchange_exits(harness: BotHarness, exchanges: 
 
     assert NATIVE in card
     assert WATCHED not in card
+    assert "stop-limit" not in card
+    assert PARTIAL in card
+
+
+async def test_paper_card_has_no_live_caveats(harness: BotHarness) -> None:
+    await register(harness, USER, profile="ULTRA_HIGH")
+
+    card = plain(texts(await harness.send(USER, PAPER_COMMAND))[0])
+
+    assert NATIVE in card
+    assert PARTIAL not in card
     assert "stop-limit" not in card
 
 
@@ -60,6 +74,7 @@ async def test_other_exchanges_say_the_bot_watches(
     assert WATCHED in card
     assert NATIVE not in card
     assert "stop-limit" not in card
+    assert PARTIAL not in card
 
 
 async def test_rejected_order_list_tells_the_user(harness: BotHarness, exchanges: FakeExchanges) -> None:

@@ -75,6 +75,9 @@ class CcxtGateway:
             listed,
             oco=oco,
             oco_stop_limit=stop_limit_offset if oco and self._dialect.oco_stop_is_limit else None,
+            # Binance cancels the stop on a partial fill of the take-profit; OKX places the take-profit
+            # only after it has cancelled the stop.
+            oco_stop_survives_partial_fill=False,
         )
         self._stop_limit_offset = stop_limit_offset
         self._client = client
