@@ -491,7 +491,8 @@ class OrderService:
                 name=name,
                 user_id=order.user_id,
                 occurred_at=self._clock.now(),
-                payload={"order_id": order.id},
+                # The bracket id lets subscribers skip orders outside brackets without reading them.
+                payload={"order_id": order.id, "bracket_id": order.bracket_id},
                 shown_inline=shown_inline,
             )
         )
