@@ -350,6 +350,7 @@ class OrderService:
             await uow.orders.add(order)
             await _store_fills(uow, order, new_fills)
             outcome.append((previous, len(new_fills)))
+            crash_point("order_before_commit")
 
         try:
             await gateway.create_order_atomically(request_of(order), before, after)
