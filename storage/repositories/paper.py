@@ -147,8 +147,8 @@ class SqlPaperLedger:
         return found
 
     async def save_balances(self, account_id: uuid.UUID, balances: Sequence[PaperBalance]) -> None:
-        # Rows read in this transaction take one executemany UPDATE (one statement for an
-        # order's quote and base); the others need save_balance's INSERT-or-UPDATE.
+        # Rows read in this transaction take one executemany UPDATE, so an order's quote and
+        # base balances are one statement. The other rows need save_balance's INSERT-or-UPDATE.
         known = [balance for balance in balances if (account_id, balance.asset) in self._stored_balances]
         for balance in balances:
             if (account_id, balance.asset) not in self._stored_balances:

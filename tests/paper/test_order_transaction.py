@@ -94,7 +94,7 @@ async def test_client_id_known_to_paper_is_looked_up(make_services: ServicesFact
     request = OrderRequest(
         "BTC/USDT", OrderSide.BUY, OrderType.MARKET, Decimal("0.001"), client_order_id="known-to-paper"
     )
-    # The simulator holds the id while PATRIOT does not, as after a lost answer on the PENDING-first path.
+    # The simulator has the id and PATRIOT does not, as after a lost answer on the PENDING-first path.
     await services.paper.create_order(account_id, request)
     after_first = await balances(services, account_id)
 
