@@ -6,7 +6,8 @@ for an in-process lock first: writers queue in Python instead of failing with
 SQLITE_BUSY on lock upgrade. Read-only sessions use a second engine whose
 connections are ``query_only`` and never wait for writers (WAL mode).
 
-SQLite runs through aiosqlite (each statement in its worker thread) unless
+SQLite runs through aiosqlite (each statement in one call on its worker
+thread, ``storage.sqlite_one_hop``) unless
 ``sqlite_driver="inline"`` (DATABASE_SQLITE_DRIVER) asks for
 ``storage.sqlite_inline``, which runs statements on the loop's thread; the
 benchmarks compare the two.
