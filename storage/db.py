@@ -6,7 +6,8 @@ for an in-process lock first: writers queue in Python instead of failing with
 SQLITE_BUSY on lock upgrade. Read-only sessions use a second engine whose
 connections are ``query_only`` and never wait for writers (WAL mode).
 
-SQLite runs through aiosqlite (each statement in its worker thread) unless
+SQLite runs through aiosqlite (each statement in one call on its worker
+thread, ``storage.sqlite_one_hop``) unless
 ``sqlite_driver="inline"`` (DATABASE_SQLITE_DRIVER) asks for
 ``storage.sqlite_inline``, which runs statements on the loop's thread; the
 benchmarks compare the two.
@@ -19,12 +20,13 @@ import logging
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import PoolResetState, StaticPool
 from sqlalchemy.util.concurrency import await_
 
 from storage.sqlite_inline import WalCheckpointer, begin_immediate, inline_url
+from storage.sqlite_one_hop import one_hop_url
 
 logger = logging.getLogger(__name__)
 
@@ -69,10 +71,15 @@ class Database:
         if self.is_memory:
             options["poolclass"] = StaticPool
             options["connect_args"] = {"check_same_thread": False}
-        engine = create_async_engine(inline_url(self.url) if self.is_inline else self.url, **options)
+        engine = create_async_engine(self._driver_url(), **options)
         if self.is_sqlite:
             self._tune_sqlite(engine, read_only=read_only)
         return engine
+
+    def _driver_url(self) -> URL:
+        if not self.is_sqlite:
+            return self.url
+        return inline_url(self.url) if self.is_inline else one_hop_url(self.url)
 
     def _tune_sqlite(self, engine: AsyncEngine, *, read_only: bool) -> None:
         # An inline writer must not wait in SQLite's busy handler, which would block

@@ -73,6 +73,8 @@ class BracketKeeper:
         order_id = event.payload.get("order_id")
         if order_id is None:
             return
+        if "bracket_id" in event.payload and event.payload["bracket_id"] is None:
+            return  # an order outside any bracket, as the order service reports it
         async with self._uow(read_only=True) as uow:
             order = await uow.orders.get(order_id)
         if order is None or order.bracket_id is None:

@@ -22,16 +22,22 @@ POINT_VARIABLE = "PATRIOT_TEST_CRASH_AT"
 CRASH_EXIT_CODE = 86
 
 # Every point the code calls, so a test cannot ask for one that never fires.
+# PAPER's one-transaction path passes order_before_persist, order_before_commit
+# and order_recorded; the PENDING-first path passes the other order points.
 POINTS = frozenset(
     {
         # The order path, in the order a confirmed order passes them.
         # The pre-trade checks passed and nothing is stored yet.
         "order_before_persist",
+        # PAPER's one-transaction path: the simulator filled the order and PATRIOT's
+        # order and fills are written, but the transaction is not committed.
+        "order_before_commit",
         # The draft is closed and the PENDING order stored; nothing is sent yet.
         "order_persisted",
         # The exchange accepted the order; its report is not stored yet.
         "order_submitted",
-        # The exchange's report is stored; the user has not seen the outcome yet.
+        # The exchange's report is stored (on PAPER's one-transaction path: committed);
+        # the user has not seen the outcome yet.
         "order_recorded",
         # The exchange accepted a bracket's entry; PATRIOT has not recorded its answer.
         "bracket_entry_sent",

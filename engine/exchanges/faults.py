@@ -11,8 +11,8 @@ end of the list means no fault):
 - ``insufficient_funds``, ``key_revoked``: the exchange refuses the order.
 
 Nothing changes when the variables are not set; production never sets them.
-With them set, PAPER orders take the PENDING-first path of a live exchange
-(see ``wrap_for_tests``).
+With faults set, or a crash point that only the PENDING-first path passes,
+PAPER orders take that path of a live exchange (see ``wrap_for_tests``).
 """
 
 from __future__ import annotations
@@ -34,18 +34,27 @@ FAULTS_VARIABLE = "PATRIOT_TEST_EXCHANGE_FAULTS"
 # Lookups that find nothing after a ``not_found_after_create``.
 HIDDEN_LOOKUPS = 2
 
+# Crash points that PAPER's one-transaction path passes. With one of these named
+# and no faults, PAPER keeps that path, so the restart tests cover it too.
+ONE_TRANSACTION_POINTS = frozenset({"order_before_persist", "order_before_commit", "order_recorded"})
+
 _queue: deque[str] | None = None
 
 
 def wrap_for_tests(gateway: ExchangeGateway) -> ExchangeGateway:
-    """Return the gateway, wrapped in the fault injector when the test hooks are on.
+    """Return the gateway, wrapped in the fault injector when the test hooks need it.
 
-    With PATRIOT_TEST_HOOKS=1 and exchange faults or a crash point set, the
-    wrapper also hides PAPER's one-transaction ``create_order_atomically``.
-    PAPER orders then take the PENDING-first path of a live exchange, whose
-    steps the faults and the crash points exercise.
+    With PATRIOT_TEST_HOOKS=1 and exchange faults set, or a crash point outside
+    ``ONE_TRANSACTION_POINTS`` (one that only the PENDING-first path or a
+    bracket passes), the wrapper hides PAPER's one-transaction
+    ``create_order_atomically``. PAPER orders then take the PENDING-first path
+    of a live exchange, whose steps the faults and those crash points exercise.
     """
-    if not hooks_enabled() or not (os.environ.get(FAULTS_VARIABLE) or os.environ.get(POINT_VARIABLE)):
+    if not hooks_enabled():
+        return gateway
+    faults = os.environ.get(FAULTS_VARIABLE)
+    point = os.environ.get(POINT_VARIABLE)
+    if not faults and (not point or point in ONE_TRANSACTION_POINTS):
         return gateway
     return FaultInjectingGateway(gateway, _faults())  # type: ignore[return-value]
 

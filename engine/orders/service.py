@@ -350,6 +350,7 @@ class OrderService:
             await uow.orders.add(order)
             await _store_fills(uow, order, new_fills)
             outcome.append((previous, len(new_fills)))
+            crash_point("order_before_commit")
 
         try:
             await gateway.create_order_atomically(request_of(order), before, after)
@@ -491,7 +492,8 @@ class OrderService:
                 name=name,
                 user_id=order.user_id,
                 occurred_at=self._clock.now(),
-                payload={"order_id": order.id},
+                # The bracket id lets subscribers skip orders outside brackets without reading them.
+                payload={"order_id": order.id, "bracket_id": order.bracket_id},
                 shown_inline=shown_inline,
             )
         )

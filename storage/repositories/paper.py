@@ -146,6 +146,27 @@ class SqlPaperLedger:
                 found[account_id] = balances
         return found
 
+    async def save_balances(self, account_id: uuid.UUID, balances: Sequence[PaperBalance]) -> None:
+        # Rows read in this transaction take one executemany UPDATE, so an order's quote and
+        # base balances are one statement. The other rows need save_balance's INSERT-or-UPDATE.
+        known = [balance for balance in balances if (account_id, balance.asset) in self._stored_balances]
+        for balance in balances:
+            if (account_id, balance.asset) not in self._stored_balances:
+                await self.save_balance(account_id, balance)
+        if known:
+            await self._session.execute(
+                _UPDATE_BALANCE,
+                [
+                    {
+                        "key_account": account_id,
+                        "key_asset": balance.asset,
+                        "free": balance.free,
+                        "locked": balance.locked,
+                    }
+                    for balance in known
+                ],
+            )
+
     async def save_balance(self, account_id: uuid.UUID, balance: PaperBalance) -> None:
         key = (account_id, balance.asset)
         values = {"free": balance.free, "locked": balance.locked}

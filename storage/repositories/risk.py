@@ -46,6 +46,7 @@ _LIMIT_COLUMNS = tuple(name.value for name in LimitName)
 # Built once: every pre-trade check reads these.
 _USER_LIMITS = UserLimitsRow.__table__
 _MARKS = EquityMarkRow.__table__
+_SELECT_PROFILE_LIMITS = select(ProfileLimitsRow.__table__)
 _SELECT_USER_LIMITS = select(_USER_LIMITS).where(_USER_LIMITS.c.user_id == bindparam("user_id"))
 _SELECT_MARKS = select(_MARKS).where(_MARKS.c.user_id == bindparam("user_id"))
 _STATES = AlertStateRow.__table__
@@ -59,7 +60,7 @@ class SqlRiskRepository:
     # -- limits --------------------------------------------------------------------
 
     async def profile_limits(self) -> dict[RiskProfile, RiskLimits]:
-        rows = await self._session.execute(select(ProfileLimitsRow.__table__))
+        rows = await self._session.execute(_SELECT_PROFILE_LIMITS)
         return {
             RiskProfile(row.profile): RiskLimits(**{name: getattr(row, name) for name in _LIMIT_COLUMNS})
             for row in rows.all()

@@ -173,19 +173,26 @@ def assert_no_secret_in_output(process: BotProcess) -> None:
 
 # ----- kill -9 at each step of the order path -----------------------------------------------
 
-# (crash point, what the restart must tell the user, whether PAPER got the order)
+# (crash point, what the restart must tell the user, whether PAPER got the order).
+# A PAPER order takes the one-transaction path at order_before_persist,
+# order_before_commit and order_recorded, and the PENDING-first path of a live
+# exchange at the other points (engine.exchanges.faults.wrap_for_tests).
 CRASHES = [
     ("order_before_persist", NOT_SENT, False),
     ("order_persisted", REJECTED, False),
     ("order_submitted", BOUGHT, True),
+    ("order_before_commit", NOT_SENT, False),
     ("order_recorded", BOUGHT, True),
 ]
+# Points where the crash leaves no order in PATRIOT's books.
+NOTHING_STORED = {"order_before_persist", "order_before_commit"}
 
 
-# The default suite kills the process at the two steps where the order's fate is least settled:
-# stored but not sent, and sent but not recorded. The slow run kills it at every step in a row.
+# The default suite kills the process at the steps where the order's fate is least settled:
+# stored but not sent, sent but not recorded, and in the middle of PAPER's one transaction.
+# The slow run kills it at every step in a row.
 SEQUENCES = [
-    pytest.param(CRASHES[1:3], id="short"),
+    pytest.param(CRASHES[1:4], id="short"),
     pytest.param(CRASHES, id="every-step", marks=pytest.mark.slow),
 ]
 
@@ -235,8 +242,10 @@ async def test_kill_at_each_step_of_the_order_path(
             last = orders(database)[-1] if orders(database) else None
             if placed:
                 assert last is not None and last[0] in paper_orders(database), point
-            elif point != "order_before_persist":
+            elif point not in NOTHING_STORED:
                 assert last is not None and last[0] not in paper_orders(database), point
+            placed_so_far = sum(was_placed for _point, _outcome, was_placed in crashes[: index + 1])
+            assert len(paper_orders(database)) == placed_so_far, point
 
         # Every confirmed draft was reported; the one cut short before its order was stored is closed.
         final = runs[-1]
@@ -247,7 +256,7 @@ async def test_kill_at_each_step_of_the_order_path(
         )
         statuses = Counter(status for _id, status, _reason in orders(database))
         expected = Counter("FILLED" if placed else "REJECTED" for point, _outcome, placed in crashes)
-        expected["REJECTED"] -= sum(point == "order_before_persist" for point, *_rest in crashes)
+        expected["REJECTED"] -= sum(point in NOTHING_STORED for point, *_rest in crashes)
         assert statuses == +expected, statuses
         assert [status for _id, status, _at in drafts(database)].count("CONFIRMING") == 0
         final.terminate()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 
 from engine.admin.audit import AuditEntry
 from engine.common.ids import new_id
@@ -110,7 +111,9 @@ def test_aiosqlite_is_the_default_driver(tmp_path: Path) -> None:
 
     assert db.is_inline is False
     assert db.checkpointer is None
-    assert db.write_engine.dialect.driver == "aiosqlite"
+    # aiosqlite, through the dialect that runs each statement in one call on its thread.
+    assert db.write_engine.dialect.driver == "patriot_aiosqlite"
+    assert isinstance(db.write_engine.dialect, SQLiteDialect_aiosqlite)
 
 
 def test_unknown_driver_is_rejected() -> None:

@@ -84,8 +84,7 @@ async def save(
     known_trades: dict[str, int],
 ) -> None:
     """Store the touched balances, the orders, and each order's trades after its first ``known_trades``."""
-    for asset in sorted(books.touched):
-        await uow.paper.save_balance(account_id, books.balances[asset])
+    await uow.paper.save_balances(account_id, [books.balances[asset] for asset in sorted(books.touched)])
     for order in orders:
         await uow.paper.update_order(order)
         for trade in order.trades[known_trades.get(order.exchange_order_id, 0) :]:

@@ -1,0 +1,141 @@
+"""aiosqlite with one hand-off to its worker thread per statement instead of three or four.
+
+SQLAlchemy's aiosqlite adapter (SQLAlchemy 2.1) awaits the worker thread for
+each step of a statement: creating the cursor, executing, fetching the rows and
+closing the cursor. Each hand-off queues a call to aiosqlite's thread and waits
+for the event loop to be woken with the result, which costs far more CPU than
+SQLite takes for the indexed one-row statements of the order path. This
+dialect's cursor runs all four steps in one function on the worker thread and
+keeps the description, row count and rows it returns.
+
+Statements still run off the event loop, on aiosqlite's thread, as with the
+stock dialect. Server-side cursors (streamed reads) keep the stock adapter.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.dialects import registry
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+    SQLiteDialect_aiosqlite,
+)
+from sqlalchemy.engine import URL
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
+
+DRIVER = "patriot_aiosqlite"
+
+_Outcome = tuple[Any, list[Any] | None, int, int | None]
+
+
+def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
+    """Execute one statement on aiosqlite's thread and return its description, rows, rowcount, lastrowid."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        rows = cursor.fetchall() if cursor.description else None
+        return cursor.description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    """A client-side cursor whose execute is one call on aiosqlite's worker thread."""
+
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:
+        # No aiosqlite cursor is created here: _run makes and closes its own.
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+        self._arraysize = 1
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        return self._lastrowid  # type: ignore[return-value]
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
+
+    async def _async_soft_close(self) -> None:
+        """Nothing to close: the statement's cursor was closed on the worker thread."""
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        return self._hop(operation, parameters, many=False)
+
+    def executemany(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
+        return self._hop(operation, seq_of_parameters, many=True)
+
+    def _hop(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        connection = self._connection
+        try:
+            # NOTE: Connection._execute and ._conn are aiosqlite internals (0.22);
+            # SQLAlchemy's own adapter uses ._conn and ._tx the same way.
+            outcome = await_(connection._execute(_run, connection._conn, operation, parameters, many))
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+        self._description, rows, self._rowcount, self._lastrowid = outcome
+        self._rows = collections.deque(rows) if rows is not None else collections.deque()
+
+
+class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+
+    _cursor_cls = OneHopCursor
+
+
+class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
+        stock = super().connect(*arg, **kw)
+        return OneHopConnection(self, stock._connection)
+
+
+class SQLiteDialect_one_hop(SQLiteDialect_aiosqlite):
+    driver = DRIVER
+    supports_statement_cache = True
+
+    @classmethod
+    def import_dbapi(cls) -> OneHopDBAPI:
+        return OneHopDBAPI(__import__("aiosqlite"), __import__("sqlite3"))
+
+
+registry.register(f"sqlite.{DRIVER}", __name__, "SQLiteDialect_one_hop")
+
+
+def one_hop_url(url: URL) -> URL:
+    """Return the URL of the same database through this dialect."""
+    return url.set(drivername=f"sqlite+{DRIVER}")

@@ -1,0 +1,148 @@
+"""PAPER's one-transaction order path: its statements, its fallback, and the balance writes it makes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event
+
+from bot.services import Services
+from engine.exchanges.paper.ledger import PaperBalance
+from engine.orders.models import OrderRequest, OrderSide, OrderStatus, OrderType
+from tests.paper.conftest import ServicesFactory, balances, trader
+
+
+@dataclass
+class StatementLog:
+    """SQL seen on the write and read engines, with COMMIT and ROLLBACK as their own entries."""
+
+    entries: list[tuple[str, str]] = field(default_factory=list)
+
+    def write_transactions(self) -> int:
+        return sum(1 for engine, text in self.entries if engine == "write" and text == "BEGIN")
+
+    def after_last_commit(self) -> list[tuple[str, str]]:
+        commits = [index for index, (_engine, text) in enumerate(self.entries) if text == "COMMIT"]
+        return self.entries[commits[-1] + 1 :] if commits else list(self.entries)
+
+
+@contextmanager
+def logging_statements(services: Services) -> Iterator[StatementLog]:
+    log = StatementLog()
+    engines = {"write": services.database.write_engine, "read": services.database.read_engine}
+    listeners: list[tuple[Any, str, Any]] = []
+    for name, engine in engines.items():
+
+        def statement(*args: Any, name: str = name) -> None:
+            log.entries.append((name, str(args[2]).split()[0]))
+
+        def begin(*args: Any, name: str = name) -> None:
+            log.entries.append((name, "BEGIN"))
+
+        def commit(*args: Any, name: str = name) -> None:
+            log.entries.append((name, "COMMIT"))
+
+        def rollback(*args: Any, name: str = name) -> None:
+            log.entries.append((name, "ROLLBACK"))
+
+        for event_name, listener in (
+            ("before_cursor_execute", statement),
+            ("begin", begin),
+            ("commit", commit),
+            ("rollback", rollback),
+        ):
+            event.listen(engine.sync_engine, event_name, listener)
+            listeners.append((engine.sync_engine, event_name, listener))
+    try:
+        yield log
+    finally:
+        for target, event_name, listener in listeners:
+            event.remove(target, event_name, listener)
+
+
+async def test_market_order_writes_in_one_transaction(make_services: ServicesFactory) -> None:
+    services = await make_services()
+    user, account_id = await trader(services)
+    account = await services.orders.account(user, account_id)
+    request = OrderRequest("BTC/USDT", OrderSide.BUY, OrderType.MARKET, Decimal("0.001"))
+
+    with logging_statements(services) as log:
+        order = await services.orders.place(user, account, request)
+
+    assert order.status is OrderStatus.FILLED
+    assert log.write_transactions() == 1
+    # The event's subscribers see the order is outside any bracket and shown inline: nothing is read.
+    assert log.after_last_commit() == []
+    async with services.uow(read_only=True) as uow:
+        stored = await uow.orders.get(order.id)
+        paper = await uow.paper.get_order(account_id, client_order_id=order.client_order_id)
+    assert stored is not None
+    assert stored.status is OrderStatus.FILLED
+    assert len(stored.fills) == 1
+    assert paper is not None
+    assert len(paper.trades) == 1
+
+
+async def test_client_id_known_to_paper_is_looked_up(make_services: ServicesFactory) -> None:
+    services = await make_services()
+    user, account_id = await trader(services)
+    account = await services.orders.account(user, account_id)
+    request = OrderRequest(
+        "BTC/USDT", OrderSide.BUY, OrderType.MARKET, Decimal("0.001"), client_order_id="known-to-paper"
+    )
+    # The simulator has the id and PATRIOT does not, as after a lost answer on the PENDING-first path.
+    await services.paper.create_order(account_id, request)
+    after_first = await balances(services, account_id)
+
+    order = await services.orders.place(user, account, request)
+
+    assert order.status is OrderStatus.FILLED
+    assert await balances(services, account_id) == after_first, "the order was placed a second time"
+    async with services.uow(read_only=True) as uow:
+        stored = await uow.orders.get_by_client_id_for_user(user.id, "known-to-paper")
+        open_paper = await uow.paper.list_open_orders(account_id)
+    assert stored is not None
+    assert stored.id == order.id
+    assert open_paper == []
+
+
+async def test_save_balances_updates_and_inserts(make_services: ServicesFactory) -> None:
+    services = await make_services()
+    _user, account_id = await trader(services)
+
+    async with services.uow() as uow:
+        read = await uow.paper.get_balances(account_id, for_update=True)
+        usdt = read["USDT"]
+        await uow.paper.save_balances(
+            account_id,
+            [
+                PaperBalance("USDT", usdt.free - Decimal("0.00000001"), Decimal("0.00000001")),
+                PaperBalance("DOGE", Decimal("12.345678901234567890"), Decimal(0)),
+            ],
+        )
+        await uow.commit()
+
+    after = await balances(services, account_id)
+    assert after["USDT"] == (usdt.free - Decimal("0.00000001"), Decimal("0.00000001"))
+    assert after["DOGE"] == (Decimal("12.345678901234567890"), Decimal(0))
+
+
+async def test_save_balances_of_a_fresh_ledger(make_services: ServicesFactory) -> None:
+    services = await make_services()
+    _user, account_id = await trader(services)
+
+    # No read first: the ledger does not know which rows exist, so each is checked.
+    async with services.uow() as uow:
+        await uow.paper.save_balances(
+            account_id,
+            [PaperBalance("USDT", Decimal("5"), Decimal("1")), PaperBalance("ETH", Decimal("2"), Decimal(0))],
+        )
+        await uow.commit()
+
+    after = await balances(services, account_id)
+    assert after["USDT"] == (Decimal("5"), Decimal("1"))
+    assert after["ETH"] == (Decimal("2"), Decimal(0))
