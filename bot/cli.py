@@ -122,10 +122,10 @@ def _run(settings: Settings) -> int:
         from bot.app import build_vault
         from bot.runner import run
         from storage.vault import MasterKeyError
-    # The modules, classes and functions just imported live as long as the process;
-    # frozen, they are skipped by every later full collection (the one after each
-    # risk scan included). The garbage the imports left (about 2,000 objects in
-    # cycles) is frozen with them and never freed.
+    # The modules, classes and functions just imported live as long as the process,
+    # so they are frozen: later full collections, such as the one after each risk
+    # scan, skip them. The garbage the imports left (about 2,000 objects in cycles)
+    # is frozen with them and never freed.
     gc.freeze()
 
     try:

@@ -3,11 +3,11 @@
 The scan lists the ids of ACTIVE users, then works through them BATCH_USERS at
 a time, so its memory is bounded by one batch rather than by the number of
 users. For each batch, one read transaction loads users, accounts, limits,
-equity marks, alert states and settings; balances come in one read per
-exchange kind (see ExposureReader), each symbol is priced once, VaR is one
-matrix product for the batch, and one write transaction stores the batch's
-marks, alerts and outbox messages together, so an alert is never recorded
-without its message or the reverse.
+equity marks, alert states and settings. Balances come in one read per
+exchange kind (see ExposureReader), each symbol is priced once, and VaR is one
+matrix product for the batch. One write transaction stores the batch's marks,
+alerts and outbox messages together, so an alert is never recorded without its
+message or the reverse.
 """
 
 from __future__ import annotations
@@ -46,9 +46,8 @@ from engine.users.models import RiskProfile, User
 logger = logging.getLogger(__name__)
 
 YIELD_EVERY = 500  # users checked between two turns of the event loop
-# Users read, valued and written together. At 1,000 a batch holds about a tenth of
-# the objects a scan of 10,000 users built at once, and the per-batch reads cost
-# little next to the valuation.
+# Users read, valued and written together. With 10,000 users, a batch of 1,000
+# contains a tenth of the objects the scan built when it read everyone at once.
 BATCH_USERS = 1_000
 
 
