@@ -178,9 +178,9 @@ def report(users: int, by_driver: dict[str, tuple[Scans, int]], command: str) ->
             "",
             f"{users:,} ACTIVE users with five PAPER positions each (BTC, ETH, SOL, XRP, ADA) and USDT, "
             "risk profiles in turn, on a SQLite file. One scan works through the users in batches of "
-            f"{BATCH_USERS:,}: for each batch it reads the users, accounts, balances, limits, marks and "
-            "alert states, values and checks every user, computes VaR in one matrix product, and writes "
-            "marks, alerts and outbox messages in one transaction.",
+            f"{BATCH_USERS:,}. For each batch it reads the users, accounts, balances, limits, marks and "
+            "alert states, and values and checks every user. It computes the batch's VaR in one matrix "
+            "product and writes its marks, alerts and outbox messages in one transaction.",
             "",
             context(command),
             "",
