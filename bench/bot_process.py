@@ -94,6 +94,14 @@ class PatriotProcess:
                 values[name] = int(value.split()[0])
         return values["VmRSS"], values["VmHWM"]
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) the child has used so far, from /proc/<pid>/stat."""
+        assert self.popen is not None
+        stat = Path(f"/proc/{self.popen.pid}/stat").read_text()
+        # Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+        fields = stat.rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> int:
         """Send SIGTERM, wait for the exit and return the exit code (the child is killed after a timeout)."""
         assert self.popen is not None

@@ -30,6 +30,7 @@ from bench.report import add_write_argument, command_line, context, verdict, wri
 from bot.app import build_services, close_services, start_services
 from bot.services import Services
 from engine.common.clock import ManualClock
+from engine.risk.scan import BATCH_USERS
 from storage.db import Database
 from storage.models import AccountRow, PaperBalanceRow, UserRow
 from tests.conftest import make_settings
@@ -176,9 +177,10 @@ def report(users: int, by_driver: dict[str, tuple[Scans, int]], command: str) ->
             "## Risk scan",
             "",
             f"{users:,} ACTIVE users with five PAPER positions each (BTC, ETH, SOL, XRP, ADA) and USDT, "
-            "risk profiles in turn, on a SQLite file; one scan reads every user, account, balance, limit, "
-            "mark and alert state, values and checks every user, computes VaR for all in one matrix "
-            "product, and writes marks, alerts and outbox messages in one transaction.",
+            "risk profiles in turn, on a SQLite file. One scan works through the users in batches of "
+            f"{BATCH_USERS:,}. For each batch it reads the users, accounts, balances, limits, marks and "
+            "alert states, and values and checks every user. It computes the batch's VaR in one matrix "
+            "product and writes its marks, alerts and outbox messages in one transaction.",
             "",
             context(command),
             "",

@@ -12,6 +12,8 @@ from engine.risk.limits import PersonalLimits, RiskLimits
 from engine.risk.models import AlertSettings, AlertState, AlertType, DailyReport, EquityMarks, RiskAlert
 from engine.users.models import RiskProfile, User
 
+IdRange = tuple[uuid.UUID, uuid.UUID]  # first and last user id, both included
+
 if TYPE_CHECKING:  # the alert rules import the exposure model, which needs the unit of work
     from engine.risk.alerts import AlertChange
 
@@ -26,7 +28,9 @@ class RiskRepository(Protocol):
 
     async def personal_limits(self, user_id: uuid.UUID) -> PersonalLimits | None: ...
 
-    async def all_personal_limits(self) -> dict[uuid.UUID, PersonalLimits]: ...
+    async def all_personal_limits(self, between: IdRange | None = None) -> dict[uuid.UUID, PersonalLimits]:
+        """Personal limits of every user, or of the users whose id is within ``between``."""
+        ...
 
     async def save_personal_limits(self, user_id: uuid.UUID, limits: PersonalLimits, at: datetime) -> None:
         """Store the user's own limits; empty limits delete the record."""
@@ -35,14 +39,20 @@ class RiskRepository(Protocol):
     # -- equity marks --------------------------------------------------------------
     async def marks(self, user_id: uuid.UUID) -> EquityMarks | None: ...
 
-    async def all_marks(self) -> dict[uuid.UUID, EquityMarks]: ...
+    async def all_marks(self, between: IdRange | None = None) -> dict[uuid.UUID, EquityMarks]:
+        """Equity marks of every user, or of the users whose id is within ``between``."""
+        ...
 
     async def insert_marks(self, marks: Sequence[EquityMarks]) -> None: ...
 
     async def update_marks(self, marks: Sequence[EquityMarks]) -> None: ...
 
     # -- alerts --------------------------------------------------------------------
-    async def alert_states(self) -> dict[tuple[uuid.UUID, AlertType], AlertState]: ...
+    async def alert_states(
+        self, between: IdRange | None = None
+    ) -> dict[tuple[uuid.UUID, AlertType], AlertState]:
+        """Open alert states of every user, or of the users whose id is within ``between``."""
+        ...
 
     async def open_alerts(self, user_id: uuid.UUID) -> list[AlertState]: ...
 
@@ -59,15 +69,25 @@ class RiskRepository(Protocol):
     # -- alert settings ------------------------------------------------------------
     async def alert_settings(self, user_id: uuid.UUID) -> AlertSettings | None: ...
 
-    async def all_alert_settings(self) -> dict[uuid.UUID, AlertSettings]: ...
+    async def all_alert_settings(self, between: IdRange | None = None) -> dict[uuid.UUID, AlertSettings]:
+        """Alert settings saved by every user, or by the users whose id is within ``between``."""
+        ...
 
     async def save_alert_settings(self, settings: AlertSettings, at: datetime) -> None: ...
 
     # -- who is scanned ------------------------------------------------------------
+    async def active_user_ids(self) -> list[uuid.UUID]:
+        """Ids of every ACTIVE user, in id order."""
+        ...
+
     async def active_users_with_accounts(
         self, user_ids: Sequence[uuid.UUID] | None = None
     ) -> list[tuple[User, list[Account]]]:
         """ACTIVE users (all, or those listed) with their active accounts, in a few queries."""
+        ...
+
+    async def active_users_between(self, between: IdRange) -> list[tuple[User, list[Account]]]:
+        """ACTIVE users whose id is within ``between`` (both ends included), with their active accounts."""
         ...
 
 

@@ -1,7 +1,8 @@
 """Risk limits, equity marks, alerts and alert settings.
 
-The scan reads every row of these tables at once, so the bulk reads select
-plain columns (no ORM identity map) and the bulk writes are executemany calls.
+The scan reads these tables for a batch of users at a time (or every row when
+no user ids are given), so the bulk reads select plain columns (no ORM identity
+map) and the bulk writes are executemany calls.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from engine.risk.models import (
     RiskAlert,
     Severity,
 )
+from engine.risk.ports import IdRange
 from engine.users.models import RiskProfile, User, UserStatus
 from storage.models import (
     AccountRow,
@@ -80,8 +82,10 @@ class SqlRiskRepository:
         row = (await self._session.execute(_SELECT_USER_LIMITS, {"user_id": user_id})).first()
         return _personal(row) if row else None
 
-    async def all_personal_limits(self) -> dict[uuid.UUID, PersonalLimits]:
-        rows = await self._session.execute(select(UserLimitsRow.__table__))
+    async def all_personal_limits(self, between: IdRange | None = None) -> dict[uuid.UUID, PersonalLimits]:
+        rows = await self._session.execute(
+            _where_between(select(_USER_LIMITS), _USER_LIMITS.c.user_id, between)
+        )
         return {row.user_id: _personal(row) for row in rows.all()}
 
     async def save_personal_limits(self, user_id: uuid.UUID, limits: PersonalLimits, at: datetime) -> None:
@@ -105,11 +109,13 @@ class SqlRiskRepository:
         row = (await self._session.execute(_SELECT_MARKS, {"user_id": user_id})).first()
         return _marks(row) if row else None
 
-    async def all_marks(self) -> dict[uuid.UUID, EquityMarks]:
+    async def all_marks(self, between: IdRange | None = None) -> dict[uuid.UUID, EquityMarks]:
         decode = RawDecoder()
-        result = await self._session.execute(select(*(raw(column) for column in _MARKS.columns)))
+        statement = _where_between(
+            select(*(raw(column) for column in _MARKS.columns)), _MARKS.c.user_id, between
+        )
         marks: dict[uuid.UUID, EquityMarks] = {}
-        async for rows in chunks(result):
+        async for rows in chunks(await self._session.execute(statement)):
             for row in rows:
                 mark = EquityMarks(
                     decode.uuid(row.user_id),
@@ -151,8 +157,10 @@ class SqlRiskRepository:
 
     # -- alerts --------------------------------------------------------------------
 
-    async def alert_states(self) -> dict[tuple[uuid.UUID, AlertType], AlertState]:
-        rows = await self._session.execute(select(AlertStateRow.__table__))
+    async def alert_states(
+        self, between: IdRange | None = None
+    ) -> dict[tuple[uuid.UUID, AlertType], AlertState]:
+        rows = await self._session.execute(_where_between(select(_STATES), _STATES.c.user_id, between))
         states = [_state(row) for row in rows.all()]
         return {(state.user_id, state.type): state for state in states}
 
@@ -234,8 +242,9 @@ class SqlRiskRepository:
         row = await self._session.get(AlertSettingsRow, user_id)
         return _settings(row) if row else None
 
-    async def all_alert_settings(self) -> dict[uuid.UUID, AlertSettings]:
-        rows = await self._session.execute(select(AlertSettingsRow.__table__))
+    async def all_alert_settings(self, between: IdRange | None = None) -> dict[uuid.UUID, AlertSettings]:
+        table = AlertSettingsRow.__table__
+        rows = await self._session.execute(_where_between(select(table), table.c.user_id, between))
         return {row.user_id: _settings(row) for row in rows.all()}
 
     async def save_alert_settings(self, settings: AlertSettings, at: datetime) -> None:
@@ -256,6 +265,17 @@ class SqlRiskRepository:
 
     # -- who is scanned ------------------------------------------------------------
 
+    async def active_user_ids(self) -> list[uuid.UUID]:
+        """Ids of every ACTIVE user, in id order."""
+        users = UserRow.__table__
+        active = users.c.status == UserStatus.ACTIVE.value
+        statement = select(raw(users.c.id)).where(active).order_by(users.c.id)
+        decode = RawDecoder()
+        ids: list[uuid.UUID] = []
+        async for rows in chunks(await self._session.execute(statement)):
+            ids.extend(decode.uuid(row.id) for row in rows)
+        return ids
+
     async def active_users_with_accounts(
         self, user_ids: Sequence[uuid.UUID] | None = None
     ) -> list[tuple[User, list[Account]]]:
@@ -264,12 +284,7 @@ class SqlRiskRepository:
         active = users_table.c.status == UserStatus.ACTIVE.value
         user_rows: list[Row[Any]] = []
         account_rows: list[Row[Any]] = []
-        id_chunks = (
-            [None]
-            if user_ids is None
-            else [list(user_ids)[i : i + _IN_CHUNK] for i in range(0, len(user_ids), _IN_CHUNK)]
-        )
-        for chunk in id_chunks:
+        for chunk in _id_chunks(user_ids):
             users = select(*(raw(column) for column in users_table.columns)).where(active)
             accounts = (
                 select(*(raw(column) for column in accounts_table.columns))
@@ -284,20 +299,60 @@ class SqlRiskRepository:
                 user_rows.extend(rows)
             async for rows in chunks(await self._session.execute(accounts)):
                 account_rows.extend(rows)
+        return await _subjects(user_rows, account_rows)
 
-        decode = RawDecoder()
-        # Keyed by the raw user id: hashing text is far cheaper than hashing uuid.UUID.
-        by_user: dict[Any, list[Account]] = {}
-        subjects: list[tuple[User, list[Account]]] = []
-        for index, row in enumerate(account_rows):
-            if index and index % CHUNK_ROWS == 0:
-                await asyncio.sleep(0)
-            by_user.setdefault(row.user_id, []).append(account_from_raw(row, decode))
-        for index, row in enumerate(user_rows):
-            if index and index % CHUNK_ROWS == 0:
-                await asyncio.sleep(0)
-            subjects.append((user_from_raw(row, decode), by_user.get(row.id, [])))
-        return subjects
+    async def active_users_between(self, between: IdRange) -> list[tuple[User, list[Account]]]:
+        """ACTIVE users whose id is within ``between`` (both ends included), with their active accounts.
+
+        The query filters on the ids only and leaves out other statuses here: with
+        ``status = 'ACTIVE'`` in it, SQLite reads every ACTIVE user through
+        ix_users_status for each batch instead of the range of the primary key.
+        """
+        users_table, accounts_table = UserRow.__table__, AccountRow.__table__
+        users = select(*(raw(column) for column in users_table.columns)).where(
+            users_table.c.id.between(*between)
+        )
+        accounts = (
+            select(*(raw(column) for column in accounts_table.columns))
+            .where(accounts_table.c.user_id.between(*between), accounts_table.c.is_active.is_(True))
+            .order_by(accounts_table.c.created_at)
+        )
+        active = UserStatus.ACTIVE.value
+        user_rows = [row for row in (await self._session.execute(users)).all() if row.status == active]
+        # Accounts of users left out above are never looked up.
+        account_rows = list((await self._session.execute(accounts)).all())
+        return await _subjects(user_rows, account_rows)
+
+
+async def _subjects(
+    user_rows: list[Row[Any]], account_rows: list[Row[Any]]
+) -> list[tuple[User, list[Account]]]:
+    """Decode user and account rows (raw columns) into users paired with their accounts."""
+    decode = RawDecoder()
+    # Keyed by the raw user id: hashing text is far cheaper than hashing uuid.UUID.
+    by_user: dict[Any, list[Account]] = {}
+    subjects: list[tuple[User, list[Account]]] = []
+    for index, row in enumerate(account_rows):
+        if index and index % CHUNK_ROWS == 0:
+            await asyncio.sleep(0)
+        by_user.setdefault(row.user_id, []).append(account_from_raw(row, decode))
+    for index, row in enumerate(user_rows):
+        if index and index % CHUNK_ROWS == 0:
+            await asyncio.sleep(0)
+        subjects.append((user_from_raw(row, decode), by_user.get(row.id, [])))
+    return subjects
+
+
+def _where_between(statement: Any, column: Any, between: IdRange | None) -> Any:
+    return statement if between is None else statement.where(column.between(*between))
+
+
+def _id_chunks(user_ids: Sequence[uuid.UUID] | None) -> list[list[uuid.UUID] | None]:
+    """``[None]`` (no filter) without ids, else the ids in IN lists short enough for every database."""
+    if user_ids is None:
+        return [None]
+    ids = list(user_ids)
+    return [ids[start : start + _IN_CHUNK] for start in range(0, len(ids), _IN_CHUNK)]
 
 
 def _personal(row: Any) -> PersonalLimits:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+import engine.risk.scan as scan_module
 from bot.scheduler import build_scheduler
 from bot.services import Services
 from engine.exchanges.paper.ledger import PaperBalance
 from engine.risk.alerts import severity_for
 from engine.risk.models import AlertKind, AlertType, EquityMarks, Severity
-from engine.users.models import RiskProfile, User
+from engine.risk.scan import RiskScanner
+from engine.users.models import RiskProfile, User, UserStatus
 from engine.users.service import Registration
 from storage.models import OutboxRow
 
@@ -198,6 +202,44 @@ async def test_suspended_users_are_not_scanned(services: Services) -> None:
     summary = await services.risk_scanner.scan()
     assert summary.users == 0
     assert await pushes(services, 3007) == []
+
+
+async def test_scan_in_batches_covers_every_active_user(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scan_module, "BATCH_USERS", 2)
+    batches: list[tuple[uuid.UUID, uuid.UUID]] = []
+    scan_batch = RiskScanner._scan_batch
+
+    async def recording(self: RiskScanner, between: tuple[uuid.UUID, uuid.UUID], *args: Any) -> None:
+        batches.append(between)
+        await scan_batch(self, between, *args)
+
+    monkeypatch.setattr(RiskScanner, "_scan_batch", recording)
+    users = [await new_user(services, telegram_id) for telegram_id in range(3101, 3106)]
+    btc = Decimal("0.069")  # a HIGH position-size alert for each of them
+    for user in users:
+        await hold(services, user, Decimal("10000") - btc * BTC_MARK, btc)
+    # The second-lowest id: it lies inside the first batch's id range once suspended.
+    by_id = sorted(users, key=lambda user: user.id)
+    suspended = by_id[1]
+    await services.admin.set_status(1, suspended.telegram_id, UserStatus.SUSPENDED, "test")
+    active = [user.id for user in by_id if user is not suspended]
+
+    summary = await services.risk_scanner.scan()
+
+    assert batches == [(active[0], active[1]), (active[2], active[3])]
+    assert suspended.id > active[0]
+    assert suspended.id < active[1]
+    assert summary.users == 4
+    assert summary.messages == 4
+    for user in users:
+        expected = {} if user is suspended else {AlertType.POSITION_SIZE: Severity.HIGH}
+        assert await open_types(services, user) == expected
+        assert len(await pushes(services, user.telegram_id)) == len(expected)
+        async with services.uow(read_only=True) as uow:
+            marks = await uow.risk.marks(user.id)
+        assert (marks is None) == (user is suspended)
 
 
 async def test_scheduled_scan_speaks_the_users_language(services: Services) -> None:
