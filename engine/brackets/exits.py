@@ -227,16 +227,22 @@ class ExitDesk:
         self._keeper.again(bracket.id)
 
     async def tell_cover(self, step: BracketPass, cover: Decimal) -> None:
-        bracket = step.bracket
-        if cover == bracket.reported_cover:
-            return
-        grew = cover > bracket.reported_cover
-        bracket.reported_cover = cover
-        await self._keeper.save(bracket)
-        if grew:
-            await self._keeper.emit(
+        """Tell the user when the exits cover more than last told; record a shrink silently."""
+        bracket, keeper = step.bracket, self._keeper
+        if keeper.untold(bracket, "cover", cover, bracket.reported_cover):
+            keeper.emitted(bracket, "cover", cover)
+            await keeper.emit(
                 "bracket_armed", bracket, cover=cover, mode=bracket.exit_mode, layout=tuple(step.layout())
             )
+            return
+        if cover >= keeper.told(bracket, "cover", bracket.reported_cover):
+            return
+        # Less is covered now (a target sold part of it): lower the record, so a later rise is told.
+        keeper.emitted(bracket, "cover", cover)
+        if cover < bracket.reported_cover:
+            async with self._uow() as uow:
+                await uow.brackets.lower_cover(bracket.id, cover)
+                await uow.commit()
 
     # ----- leaving the position ------------------------------------------------------
 

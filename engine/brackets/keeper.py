@@ -9,6 +9,12 @@ finds the position as the fills left it and finishes the job. It sends
 nothing twice, because every leg is stored before it is sent, with a client
 order id fixed by the bracket, the leg and a generation number.
 
+A step the user must hear about (the entry filled, a target hit, exits armed)
+is emitted while the position is beyond what the bracket records as told. The
+subscriber raises that record in the transaction that queues the message, so a
+crash before it leaves the step to be told after the restart, and a crash after
+it tells nothing twice.
+
 Passes of one bracket never overlap. An event that arrives during a pass
 (the pass's own orders emit them) marks the bracket for one more pass
 instead of waiting for the lock, so a pass never waits for itself.
@@ -22,6 +28,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
 
 from engine.brackets.context import BracketPass
@@ -60,6 +67,8 @@ class BracketKeeper:
         self._bus = bus
         self._clock = clock
         self._dirty: set[uuid.UUID] = set()
+        # (bracket, step) -> the value this process last emitted for it; see ``untold``.
+        self._emitted: dict[tuple[uuid.UUID, str], Decimal] = {}
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
         # Set while the user watches the result on the message they pressed (the confirmation card).
         self.inline: contextvars.ContextVar[bool] = contextvars.ContextVar("bracket_inline", default=False)
@@ -256,29 +265,38 @@ class BracketKeeper:
 
     # ----- messages to the user -------------------------------------------------------
 
+    def told(self, bracket: Bracket, step: str, stored: Decimal) -> Decimal:
+        """Return what the user knows of a step: the record (``stored``) or what this process emitted."""
+        return max(stored, self._emitted.get((bracket.id, step), stored))
+
+    def untold(self, bracket: Bracket, step: str, value: Decimal, stored: Decimal) -> bool:
+        """Tell whether ``value`` is beyond what the user was told of the step."""
+        return value > self.told(bracket, step, stored)
+
+    def emitted(self, bracket: Bracket, step: str, value: Decimal) -> None:
+        """Remember what this process emitted, so a pass before the subscriber's record repeats nothing."""
+        self._emitted[(bracket.id, step)] = value
+
     async def _tell_entry(self, step: BracketPass) -> None:
         bracket, position = step.bracket, step.position
-        if position.entered <= bracket.reported_entry:
+        if not self.untold(bracket, "entry", position.entered, bracket.reported_entry):
             return
-        bracket.reported_entry = position.entered
-        await self.save(bracket)
+        self.emitted(bracket, "entry", position.entered)
         await self.emit("bracket_entry_filled", bracket, filled=position.entered, done=position.entry_done)
 
     async def _tell_targets(self, step: BracketPass) -> None:
         bracket, position = step.bracket, step.position
         exited = position.exited_by_targets()
-        if all(done <= before for done, before in zip(exited, bracket.reported_exits, strict=True)):
+        hits = [
+            index
+            for index, (done, before) in enumerate(zip(exited, bracket.reported_exits, strict=True), start=1)
+            if self.untold(bracket, f"target:{index}", done, before)
+        ]
+        if not hits:
             return
         crash_point("bracket_exit_filled")
-        reported = list(bracket.reported_exits)
-        hits = []
-        for index, (done, before) in enumerate(zip(exited, bracket.reported_exits, strict=True), start=1):
-            if done > before:
-                reported[index - 1] = done
-                hits.append(index)
-        bracket.reported_exits = tuple(reported)
-        await self.save(bracket)
         for index in hits:
+            self.emitted(bracket, f"target:{index}", exited[index - 1])
             legs = [item.order for item in position.exits(LegRole.TARGET) if item.leg.target == index]
             await self.emit(
                 "bracket_target_hit",
@@ -291,8 +309,9 @@ class BracketKeeper:
             )
 
     async def emit(self, name: str, bracket: Bracket, **payload: Any) -> None:
-        # NOTE: callers save what was reported before this, in their own transaction, so a
-        # crash or a failed outbox write in between loses the message rather than repeating it.
+        # The subscriber (bot.bracket_notices) records what was told in the transaction
+        # that queues the message. A crash before it leaves the step untold in the
+        # database, and the next pass after the restart emits it again.
         await self._bus.publish(
             Event(
                 name=name,
