@@ -5,10 +5,10 @@ order events of a bracket's legs are not pushed on their own (see
 ``Notifier.on_order_event``): these messages tell the same steps as a trader
 thinks of them.
 
-The entry filled, a target hit and exits armed are recorded on the bracket
-(``reported``) in the transaction that queues their message, and only forward:
-a step recorded already is not queued again. The keeper emits a step while its
-record is behind, so one a crash cut off is told after the restart.
+Every step is recorded on the bracket (``reported``) in the transaction that
+queues its message, and only forward: a step recorded already is not queued
+again. The keeper emits a step while its record is behind, so one a crash cut
+off is told after the restart.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot.i18n import localized
 from bot.notifier import Notifier
 from bot.services import Services
 from bot.views import brackets as texts
+from engine.brackets.models import STEP_END, STEP_FALLBACK, STEP_STOP_MOVED
 from engine.common.crash_points import crash_point
 from engine.events import Event
 from engine.notifications.models import Category, OutboxMessage, Priority
@@ -50,8 +51,7 @@ class BracketNotices:
         crash_point("event_before_told")
         told = _told_step(event)
         if event.shown_inline:
-            if told:
-                await self._record(event, told, [])  # the user sees it on the card they pressed
+            await self._record(event, told, [])  # the user sees it on the card they pressed
             return
         payload = event.payload
         async with self._services.uow(read_only=True) as uow:
@@ -105,7 +105,7 @@ class BracketNotices:
         """
         outbox = self._services.outbox
         async with self._services.uow() as uow:
-            if told and not await uow.brackets.record_told(event.payload["bracket_id"], **told):
+            if not await uow.brackets.record_told(event.payload["bracket_id"], **told):
                 return False
             await outbox.enqueue_in(uow, messages)
             await uow.commit()
@@ -115,7 +115,7 @@ class BracketNotices:
 
 
 def _told_step(event: Event) -> dict[str, Any]:
-    """Return the record a step raises (``BracketRepository.record_told``); empty for the other steps."""
+    """Return the record a step raises (``BracketRepository.record_told``)."""
     payload = event.payload
     if event.name == "bracket_entry_filled":
         return {"entry": payload["filled"]}
@@ -123,4 +123,12 @@ def _told_step(event: Event) -> dict[str, Any]:
         return {"target": (payload["target"], payload["quantity"])}
     if event.name == "bracket_armed":
         return {"cover": payload["cover"]}
-    return {}
+    return {"step": ONCE_STEPS[event.name]}
+
+
+ONCE_STEPS = {
+    "bracket_stop_moved": STEP_STOP_MOVED,
+    "bracket_fallback": STEP_FALLBACK,
+    "bracket_closed": STEP_END,
+    "bracket_cancelled": STEP_END,
+}

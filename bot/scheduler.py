@@ -109,18 +109,22 @@ async def reconcile_at_start(services: Services) -> None:
     """Look up every PENDING or open order, record PAPER's fills, then run a pass over every bracket.
 
     In this order, so no bracket pass acts on legs whose fills happened while
-    the bot was down but are not recorded yet. Last, it tells each order change
-    of the last day whose push a crash cut off (a bracket's pass tells its own).
+    the bot was down but are not recorded yet. Last, it tells each bracket end
+    and order change of the last day whose message a crash cut off (the pass
+    over an active bracket tells its own steps).
     """
     changed = await services.order_sync.run(force=True)
     matched = await services.order_sync.match_paper()
     brackets = await services.brackets.keeper.watch()
-    told = await services.notifier.tell_untold_orders(services.clock.now() - TELL_MISSED_WITHIN)
+    since = services.clock.now() - TELL_MISSED_WITHIN
+    ended = await services.brackets.keeper.tell_missed_ends(since)
+    told = await services.notifier.tell_untold_orders(since)
     logger.info(
         "Start-up reconciliation: %d orders changed, %d PAPER orders matched, %d active brackets checked, "
-        "%d missed order messages told",
+        "%d ended brackets and %d orders told after a missed message",
         changed,
         matched,
         brackets,
+        ended,
         told,
     )

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING
 
 from engine.accounts.models import Exchange
 from engine.brackets.context import BracketPass
-from engine.brackets.models import BracketStatus, CloseReason, ExitMode, Leg, LegRole
+from engine.brackets.models import (
+    STEP_FALLBACK,
+    STEP_STOP_MOVED,
+    BracketStatus,
+    CloseReason,
+    ExitMode,
+    Leg,
+    LegRole,
+)
 from engine.brackets.native import OcoExits
 from engine.brackets.plan import slice_fits
 from engine.common.clock import Clock
@@ -176,9 +184,7 @@ class ExitDesk:
         await self._keeper.save(bracket)
         if better:
             logger.info("Bracket %s: stop moved to breakeven %s", bracket.id, stop)
-            await self._keeper.emit(
-                "bracket_stop_moved", bracket, stop=stop, open_quantity=position.open_quantity
-            )
+            await self._keeper.tell_once(step, STEP_STOP_MOVED)
 
     async def _watch(self, step: BracketPass, layout: list[Decimal], last: Decimal) -> None:
         bracket, position = step.bracket, step.position
@@ -223,7 +229,7 @@ class ExitDesk:
         bracket.exit_mode = ExitMode.SYNTHETIC
         bracket.fallback_reason = reason
         await self._keeper.save(bracket)
-        await self._keeper.emit("bracket_fallback", bracket, reason=reason)
+        await self._keeper.tell_once(step, STEP_FALLBACK)
         self._keeper.again(bracket.id)
 
     async def tell_cover(self, step: BracketPass, cover: Decimal) -> None:

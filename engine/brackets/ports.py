@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -24,8 +25,13 @@ class BracketRepository(Protocol):
         entry: Decimal | None = None,
         target: tuple[int, Decimal] | None = None,
         cover: Decimal | None = None,
+        step: str | None = None,
     ) -> bool:
         """Raise what the user was told (only forward); return False when nothing rose."""
+        ...
+
+    async def list_ended_since(self, since: datetime) -> list[Bracket]:
+        """Return the brackets that ended (CLOSED or CANCELLED) at or after ``since``, oldest first."""
         ...
 
     async def lower_cover(self, bracket_id: uuid.UUID, cover: Decimal) -> None:

@@ -5,13 +5,21 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.brackets.models import ACTIVE_STATUSES, Bracket, BracketStatus, CloseReason, ExitMode, Target
+from engine.brackets.models import (
+    ACTIVE_STATUSES,
+    Bracket,
+    BracketStatus,
+    CloseReason,
+    ExitMode,
+    Target,
+)
 from engine.common.money import to_canonical
 from engine.orders.models import OrderSide
 from storage.models import BracketRow
@@ -47,6 +55,7 @@ def _bracket_from_row(row: BracketRow) -> Bracket:
         reported_entry=Decimal(reported["entry"]),
         reported_exits=tuple(Decimal(value) for value in reported["exits"]),
         reported_cover=Decimal(reported["cover"]),
+        reported_steps=frozenset(reported.get("steps", ())),
         **values,
     )
 
@@ -63,12 +72,13 @@ def _fill_row(row: BracketRow, bracket: Bracket) -> None:
     row.close_reason = bracket.close_reason.value if bracket.close_reason else None
 
 
-def _reported_json(entry: Decimal, exits: list[Decimal], cover: Decimal) -> str:
+def _reported_json(bracket: Bracket) -> str:
     return json.dumps(
         {
-            "entry": to_canonical(entry),
-            "exits": [to_canonical(value) for value in exits],
-            "cover": to_canonical(cover),
+            "entry": to_canonical(bracket.reported_entry),
+            "exits": [to_canonical(value) for value in bracket.reported_exits],
+            "cover": to_canonical(bracket.reported_cover),
+            "steps": sorted(bracket.reported_steps),
         }
     )
 
@@ -80,9 +90,7 @@ class SqlBracketRepository:
     async def add(self, bracket: Bracket) -> None:
         row = BracketRow(id=bracket.id)
         _fill_row(row, bracket)
-        row.reported = _reported_json(
-            bracket.reported_entry, list(bracket.reported_exits), bracket.reported_cover
-        )
+        row.reported = _reported_json(bracket)
         self._session.add(row)
         await self._session.flush()
 
@@ -101,11 +109,13 @@ class SqlBracketRepository:
         entry: Decimal | None = None,
         target: tuple[int, Decimal] | None = None,
         cover: Decimal | None = None,
+        step: str | None = None,
     ) -> bool:
         """Raise what the user was told to the given values; return False when none of them is higher.
 
-        Only forward: a value at or below the stored one changes nothing, so a
-        step that another pass or process told already is not told again.
+        Only forward: a value at or below the stored one, or a step (``TOLD_STEPS``)
+        recorded already, changes nothing, so what another pass or process told
+        is not told again.
         """
 
         def raise_to(reported: dict[str, Any]) -> bool:
@@ -118,6 +128,9 @@ class SqlBracketRepository:
                     reported["exits"][index - 1], changed = to_canonical(quantity), True
             if cover is not None and cover > Decimal(reported["cover"]):
                 reported["cover"], changed = to_canonical(cover), True
+            steps = reported.get("steps", [])
+            if step is not None and step not in steps:
+                reported["steps"], changed = sorted([*steps, step]), True
             return changed
 
         return await self._change_reported(bracket_id, raise_to)
@@ -166,6 +179,18 @@ class SqlBracketRepository:
             statement = statement.where(BracketRow.status.in_([status.value for status in statuses]))
         rows = await self._session.scalars(
             statement.order_by(BracketRow.created_at.desc(), BracketRow.id).limit(limit)
+        )
+        return [_bracket_from_row(row) for row in rows]
+
+    async def list_ended_since(self, since: datetime) -> list[Bracket]:
+        """Return the brackets that ended (CLOSED or CANCELLED) at or after ``since``, oldest first."""
+        rows = await self._session.scalars(
+            select(BracketRow)
+            .where(
+                BracketRow.status.not_in([status.value for status in ACTIVE_STATUSES]),
+                BracketRow.closed_at >= since,
+            )
+            .order_by(BracketRow.closed_at)
         )
         return [_bracket_from_row(row) for row in rows]
 

@@ -14,15 +14,18 @@ from decimal import Decimal as D
 import pytest
 
 from bot.bracket_notices import BracketNotices
+from bot.scheduler import reconcile_at_start
 from bot.services import Services
-from engine.brackets.models import BracketStatus, CloseReason, ExitMode, LegRole
+from engine.brackets.models import STEP_END, STEP_STOP_MOVED, BracketStatus, CloseReason, ExitMode, LegRole
 from engine.common import crash_points
 from engine.common.clock import ManualClock
 from engine.errors import PermanentExchangeError
+from engine.events import Event
 from engine.orders.models import OrderStatus
 from tests.brackets.conftest import ServicesFactory, at_candle, bid, btc_candles, candle_start, run_until
 from tests.brackets.test_paper_brackets import (
     ENTRY_CANDLE,
+    LAST_CANDLE,
     QUANTITY,
     SIZES,
     fills,
@@ -233,3 +236,40 @@ async def test_engine_alone_emits_each_step_once(make_services: ServicesFactory,
     names = [event.name for event in events if event.name in ("bracket_entry_filled", "bracket_target_hit")]
     assert names == ["bracket_entry_filled", "bracket_target_hit"]
     assert (await view_of(services, bracket)).bracket.reported_entry == D(0), "nobody recorded it"
+
+
+async def test_end_cut_off_before_told_is_told_once_after_restart(
+    make_services: ServicesFactory, clock: ManualClock, crash_at
+) -> None:  # type: ignore[no-untyped-def]
+    services = await make_services()
+    notices = BracketNotices(services, services.notifier)
+    told = notices.on_event
+
+    async def crash_at_the_end(event: Event) -> None:
+        if event.name == "bracket_closed":
+            crash_at("event_before_told")
+        await told(event)
+
+    notices.on_event = crash_at_the_end  # type: ignore[method-assign]
+    notices.subscribe()
+    at_candle(clock, ENTRY_CANDLE)
+    bracket, _events = await start_bracket(services, long_request())
+    with pytest.raises(Crash):
+        await run_until(services, clock, [candle_start(index) for index in range(154, LAST_CANDLE)])
+    ended = (await view_of(services, bracket)).bracket
+    assert ended.status is BracketStatus.CLOSED
+    assert STEP_STOP_MOVED in ended.reported_steps
+    assert STEP_END not in ended.reported_steps
+    assert not any("🏁" in text for text in queued(services)), "the crash came before the message was queued"
+
+    restarted = await with_notices(await make_services())
+    await reconcile_at_start(restarted)
+    assert sum("🏁" in text for text in queued(restarted)) == 1
+    assert STEP_END in (await view_of(restarted, bracket)).bracket.reported_steps
+
+    # Another start, and another process over the same database, tell nothing again.
+    await reconcile_at_start(restarted)
+    third = await with_notices(await make_services())
+    await reconcile_at_start(third)
+    assert sum("🏁" in text for text in queued(third)) == 1
+    assert sum("target 2 hit" in text for text in queued(third)) == 1
