@@ -4,18 +4,26 @@ Goes through ``Notifier.send`` (the outbox), in the owner's language. The
 order events of a bracket's legs are not pushed on their own (see
 ``Notifier.on_order_event``): these messages tell the same steps as a trader
 thinks of them.
+
+Every step is recorded on the bracket (``reported``) in the transaction that
+queues its message, and only forward: a step recorded already is not queued
+again. The keeper emits a step while its record is behind, so one a crash cut
+off is told after the restart.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from bot.i18n import localized
 from bot.notifier import Notifier
 from bot.services import Services
 from bot.views import brackets as texts
+from engine.brackets.models import STEP_END, STEP_FALLBACK, STEP_STOP_MOVED
+from engine.common.crash_points import crash_point
 from engine.events import Event
-from engine.notifications.models import Category, Priority
+from engine.notifications.models import Category, OutboxMessage, Priority
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +48,11 @@ class BracketNotices:
             self._services.bus.subscribe(name, self.on_event)
 
     async def on_event(self, event: Event) -> None:
+        crash_point("event_before_told")
+        told = _told_step(event)
         if event.shown_inline:
-            return  # the user sees it on the card they pressed
+            await self._record(event, told, [])  # the user sees it on the card they pressed
+            return
         payload = event.payload
         async with self._services.uow(read_only=True) as uow:
             user = await uow.users.get(event.user_id)
@@ -78,9 +89,46 @@ class BracketNotices:
                 "bracket_fallback": lambda: texts.fallback(bracket, payload["reason"], locale),
             }[event.name]()
         # One priority for every step, so the chat receives them in the order they happened.
-        await self._notifier.send(
+        messages = self._notifier.messages(
             user.telegram_id, text, Priority.NORMAL, category=Category.ORDER, user_id=user.id
         )
-        logger.info(
-            "Bracket %s: queued a message to user %s about %s", bracket.id, user.telegram_id, event.name
-        )
+        if await self._record(event, told, messages):
+            logger.info(
+                "Bracket %s: queued a message to user %s about %s", bracket.id, user.telegram_id, event.name
+            )
+
+    async def _record(self, event: Event, told: dict[str, Any], messages: list[OutboxMessage]) -> bool:
+        """Queue the messages and raise what the bracket records as told, in one transaction.
+
+        Returns False, queuing nothing, when the record was already at or beyond
+        the step: another pass or process told it.
+        """
+        outbox = self._services.outbox
+        async with self._services.uow() as uow:
+            if not await uow.brackets.record_told(event.payload["bracket_id"], **told):
+                return False
+            await outbox.enqueue_in(uow, messages)
+            await uow.commit()
+        if messages:
+            outbox.notify()
+        return True
+
+
+def _told_step(event: Event) -> dict[str, Any]:
+    """Return the record a step raises (``BracketRepository.record_told``)."""
+    payload = event.payload
+    if event.name == "bracket_entry_filled":
+        return {"entry": payload["filled"]}
+    if event.name == "bracket_target_hit":
+        return {"target": (payload["target"], payload["quantity"])}
+    if event.name == "bracket_armed":
+        return {"cover": payload["cover"]}
+    return {"step": ONCE_STEPS[event.name]}
+
+
+ONCE_STEPS = {
+    "bracket_stop_moved": STEP_STOP_MOVED,
+    "bracket_fallback": STEP_FALLBACK,
+    "bracket_closed": STEP_END,
+    "bracket_cancelled": STEP_END,
+}

@@ -3,12 +3,18 @@
 Every push is rendered in the recipient's language and written to the outbox
 table; the outbox dispatcher delivers it within Telegram's flood limits, so a
 push survives a restart and a burst of pushes never trips flood control.
+
+An order's push and the record that its owner was told (``orders.notified_status``
+and ``notified_filled``) are written in one transaction. The engine commits the
+order's state before it publishes the event, so a crash in between leaves the
+state untold; ``tell_untold_orders`` finds it at the next start.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -17,8 +23,9 @@ from bot.formatting import split_message
 from bot.i18n import localized
 from bot.middlewares.access import status_refusal
 from bot.views.orders import order_result
+from engine.common.crash_points import crash_point
 from engine.events import Event, EventBus
-from engine.notifications.models import Category, Priority
+from engine.notifications.models import Category, OutboxMessage, Priority
 from engine.notifications.outbox import Outbox
 from engine.uow import UnitOfWorkFactory
 from engine.users.models import User, UserStatus
@@ -46,17 +53,47 @@ class Notifier:
 
     async def on_order_event(self, event: Event) -> None:
         if event.shown_inline:
-            return  # the user sees the result in the message they pressed
-        async with self._uow(read_only=True) as uow:
-            user = await uow.users.get(event.user_id)
-            order = await uow.orders.get(event.payload["order_id"])
-        if user is None or order is None or not user.is_active:
-            return
-        if order.bracket_id is not None:
+            return  # the card the user pressed shows it, and the order service recorded it as told
+        if event.payload.get("bracket_id") is not None:
             return  # bot.bracket_notices tells the bracket's steps instead of each leg's
-        with localized(self._i18n, user.language):
-            text = order_result(order, user.language)
-        await self.send(user.telegram_id, text, category=Category.ORDER, user_id=user.id)
+        crash_point("event_before_told")
+        await self.tell_order(event.payload["order_id"])
+
+    async def tell_untold_orders(self, since: datetime) -> int:
+        """Tell each order changed since ``since`` whose state nobody was told (a crash); return how many."""
+        async with self._uow(read_only=True) as uow:
+            untold = await uow.orders.list_untold(since)
+        told = 0
+        for order in untold:
+            told += await self.tell_order(order.id)
+        if told:
+            logger.warning("Told %d order changes that were not told before the last stop", told)
+        return told
+
+    async def tell_order(self, order_id: uuid.UUID) -> bool:
+        """Queue the order's state to its owner and record it as told, in one transaction.
+
+        Returns False, queuing nothing, when the state was told already (by
+        another pass or process, or on the card) or the order is a bracket's
+        leg. A user who is not active is told nothing, and the state counts as told.
+        """
+        async with self._uow() as uow:
+            order = await uow.orders.get(order_id)
+            if order is None or order.bracket_id is not None or order.told:
+                return False
+            user = await uow.users.get(order.user_id)
+            messages = []
+            if user is not None and user.is_active:
+                with localized(self._i18n, user.language):
+                    text = order_result(order, user.language)
+                messages = self.messages(user.telegram_id, text, category=Category.ORDER, user_id=user.id)
+            if not await uow.orders.mark_told(order):
+                return False
+            await self._outbox.enqueue_in(uow, messages)
+            await uow.commit()
+        if messages:
+            self._outbox.notify()
+        return bool(messages)
 
     async def notify_status_change(self, user: User) -> None:
         with localized(self._i18n, user.language):
@@ -79,10 +116,23 @@ class Notifier:
 
         The text must already be in the recipient's language and escaped for HTML.
         """
-        messages = [
-            self._outbox.message(chat_id, part, priority=priority, category=category, user_id=user_id)
-            for part in split_message(text)
-        ]
+        messages = self.messages(chat_id, text, priority, category=category, user_id=user_id)
         await self._outbox.enqueue(messages)
         logger.debug("Queued %d message(s) for chat %s (%s)", len(messages), chat_id, category)
         return True
+
+    def messages(
+        self,
+        chat_id: int,
+        text: str,
+        priority: Priority = Priority.NORMAL,
+        *,
+        category: Category = Category.NOTICE,
+        user_id: uuid.UUID | None = None,
+    ) -> list[OutboxMessage]:
+        """Build the outbox rows of one message (split under Telegram's length limit), for a caller's
+        transaction (``Outbox.enqueue_in``)."""
+        return [
+            self._outbox.message(chat_id, part, priority=priority, category=category, user_id=user_id)
+            for part in split_message(text)
+        ]

@@ -8,6 +8,7 @@ localized per recipient with ``bot.i18n.localized``.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -17,6 +18,8 @@ from bot.services import Services
 logger = logging.getLogger(__name__)
 
 DRAFT_SWEEP_SECONDS = 60
+# How far back start-up looks for order changes whose push a crash cut off.
+TELL_MISSED_WITHIN = timedelta(hours=24)
 
 
 def build_scheduler(services: Services) -> AsyncIOScheduler:
@@ -106,14 +109,22 @@ async def reconcile_at_start(services: Services) -> None:
     """Look up every PENDING or open order, record PAPER's fills, then run a pass over every bracket.
 
     In this order, so no bracket pass acts on legs whose fills happened while
-    the bot was down but are not recorded yet.
+    the bot was down but are not recorded yet. Last, it tells each bracket end
+    and order change of the last day whose message a crash cut off (the pass
+    over an active bracket tells its own steps).
     """
     changed = await services.order_sync.run(force=True)
     matched = await services.order_sync.match_paper()
     brackets = await services.brackets.keeper.watch()
+    since = services.clock.now() - TELL_MISSED_WITHIN
+    ended = await services.brackets.keeper.tell_missed_ends(since)
+    told = await services.notifier.tell_untold_orders(since)
     logger.info(
-        "Start-up reconciliation: %d orders changed, %d PAPER orders matched, %d active brackets checked",
+        "Start-up reconciliation: %d orders changed, %d PAPER orders matched, %d active brackets checked, "
+        "%d ended brackets and %d orders told after a missed message",
         changed,
         matched,
         brackets,
+        ended,
+        told,
     )

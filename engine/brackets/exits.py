@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING
 
 from engine.accounts.models import Exchange
 from engine.brackets.context import BracketPass
-from engine.brackets.models import BracketStatus, CloseReason, ExitMode, Leg, LegRole
+from engine.brackets.models import (
+    STEP_FALLBACK,
+    STEP_STOP_MOVED,
+    BracketStatus,
+    CloseReason,
+    ExitMode,
+    Leg,
+    LegRole,
+)
 from engine.brackets.native import OcoExits
 from engine.brackets.plan import slice_fits
 from engine.common.clock import Clock
@@ -176,9 +184,7 @@ class ExitDesk:
         await self._keeper.save(bracket)
         if better:
             logger.info("Bracket %s: stop moved to breakeven %s", bracket.id, stop)
-            await self._keeper.emit(
-                "bracket_stop_moved", bracket, stop=stop, open_quantity=position.open_quantity
-            )
+            await self._keeper.tell_once(step, STEP_STOP_MOVED)
 
     async def _watch(self, step: BracketPass, layout: list[Decimal], last: Decimal) -> None:
         bracket, position = step.bracket, step.position
@@ -223,20 +229,26 @@ class ExitDesk:
         bracket.exit_mode = ExitMode.SYNTHETIC
         bracket.fallback_reason = reason
         await self._keeper.save(bracket)
-        await self._keeper.emit("bracket_fallback", bracket, reason=reason)
+        await self._keeper.tell_once(step, STEP_FALLBACK)
         self._keeper.again(bracket.id)
 
     async def tell_cover(self, step: BracketPass, cover: Decimal) -> None:
-        bracket = step.bracket
-        if cover == bracket.reported_cover:
-            return
-        grew = cover > bracket.reported_cover
-        bracket.reported_cover = cover
-        await self._keeper.save(bracket)
-        if grew:
-            await self._keeper.emit(
+        """Tell the user when the exits cover more than last told; record a shrink silently."""
+        bracket, keeper = step.bracket, self._keeper
+        if keeper.untold(bracket, "cover", cover, bracket.reported_cover):
+            keeper.emitted(bracket, "cover", cover)
+            await keeper.emit(
                 "bracket_armed", bracket, cover=cover, mode=bracket.exit_mode, layout=tuple(step.layout())
             )
+            return
+        if cover >= keeper.told(bracket, "cover", bracket.reported_cover):
+            return
+        # Less is covered now (a target sold part of it): lower the record, so a later rise is told.
+        keeper.emitted(bracket, "cover", cover)
+        if cover < bracket.reported_cover:
+            async with self._uow() as uow:
+                await uow.brackets.lower_cover(bracket.id, cover)
+                await uow.commit()
 
     # ----- leaving the position ------------------------------------------------------
 

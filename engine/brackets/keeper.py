@@ -9,6 +9,13 @@ finds the position as the fills left it and finishes the job. It sends
 nothing twice, because every leg is stored before it is sent, with a client
 order id fixed by the bracket, the leg and a generation number.
 
+A step the user must hear about (the entry filled, a target hit, exits armed)
+is emitted while the position is beyond what the bracket records as told, and
+a step that happens once (the stop moved, the fallback to watched exits, the
+end) while the bracket records it untold. The subscriber raises that record in
+the transaction that queues the message, so a crash before it leaves the step
+to be told after the restart, and a crash after it tells nothing twice.
+
 Passes of one bracket never overlap. An event that arrives during a pass
 (the pass's own orders emit them) marks the bracket for one more pass
 instead of waiting for the lock, so a pass never waits for itself.
@@ -22,11 +29,21 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from engine.brackets.context import BracketPass
 from engine.brackets.exits import ExitDesk
-from engine.brackets.models import Bracket, BracketStatus, CloseReason, LegRole
+from engine.brackets.models import (
+    STEP_END,
+    STEP_FALLBACK,
+    STEP_STOP_MOVED,
+    Bracket,
+    BracketStatus,
+    CloseReason,
+    LegRole,
+)
 from engine.brackets.position import Position, average_fill
 from engine.brackets.state import check_transition
 from engine.common.clock import Clock
@@ -60,6 +77,9 @@ class BracketKeeper:
         self._bus = bus
         self._clock = clock
         self._dirty: set[uuid.UUID] = set()
+        # (bracket, step) -> the value this process last emitted for it; see ``untold``.
+        self._emitted: dict[tuple[uuid.UUID, str], Decimal] = {}
+        self._emitted_steps: set[tuple[uuid.UUID, str]] = set()
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
         # Set while the user watches the result on the message they pressed (the confirmation card).
         self.inline: contextvars.ContextVar[bool] = contextvars.ContextVar("bracket_inline", default=False)
@@ -159,6 +179,7 @@ class BracketKeeper:
 
         if bracket.status.is_terminal:
             await self._exits.sweep(step)
+            await self.tell_once(step, STEP_END)
             return
         if position.pending() and await self._exits.resolve_pending(step):
             self.again(bracket_id)
@@ -173,6 +194,8 @@ class BracketKeeper:
             return
 
         await self._tell_entry(step)
+        await self.tell_once(step, STEP_STOP_MOVED)  # after a restart; otherwise told where it happens
+        await self.tell_once(step, STEP_FALLBACK)
         if bracket.status is BracketStatus.CLOSING or position.exited(LegRole.STOP) > ZERO:
             await self._exits.close_out(step)
             return
@@ -241,12 +264,7 @@ class BracketKeeper:
         bracket = step.bracket
         await self.move(step, target, bracket.close_reason or reason)
         await self._exits.sweep(step)
-        if target is BracketStatus.CANCELLED:
-            await self.emit("bracket_cancelled", bracket, reason=bracket.close_reason)
-        else:
-            await self.emit(
-                "bracket_closed", bracket, reason=bracket.close_reason, result=step.position.realized()
-            )
+        await self.tell_once(step, STEP_END)
 
     async def save(self, bracket: Bracket) -> None:
         bracket.updated_at = self._clock.now()
@@ -256,29 +274,74 @@ class BracketKeeper:
 
     # ----- messages to the user -------------------------------------------------------
 
+    def told(self, bracket: Bracket, step: str, stored: Decimal) -> Decimal:
+        """Return what the user knows of a step: the record (``stored``) or what this process emitted."""
+        return max(stored, self._emitted.get((bracket.id, step), stored))
+
+    def untold(self, bracket: Bracket, step: str, value: Decimal, stored: Decimal) -> bool:
+        """Tell whether ``value`` is beyond what the user was told of the step."""
+        return value > self.told(bracket, step, stored)
+
+    def emitted(self, bracket: Bracket, step: str, value: Decimal) -> None:
+        """Remember what this process emitted, so a pass before the subscriber's record repeats nothing."""
+        self._emitted[(bracket.id, step)] = value
+
+    async def tell_once(self, step: BracketPass, name: str) -> None:
+        """Emit a step that happens once (``TOLD_STEPS``) when it has happened and is not told yet."""
+        bracket = step.bracket
+        if name in bracket.reported_steps or (bracket.id, name) in self._emitted_steps:
+            return
+        event = self._once_event(step, name)
+        if event is None:
+            return
+        self._emitted_steps.add((bracket.id, name))
+        await self.emit(event[0], bracket, **event[1])
+
+    def _once_event(self, step: BracketPass, name: str) -> tuple[str, dict[str, Any]] | None:
+        bracket = step.bracket
+        if name == STEP_STOP_MOVED and bracket.active_stop != bracket.stop_price:
+            figures = {"stop": bracket.active_stop, "open_quantity": step.position.open_quantity}
+            return "bracket_stop_moved", figures
+        if name == STEP_FALLBACK and bracket.fallback_reason is not None:
+            return "bracket_fallback", {"reason": bracket.fallback_reason}
+        if name == STEP_END and bracket.status is BracketStatus.CANCELLED:
+            return "bracket_cancelled", {"reason": bracket.close_reason}
+        if name == STEP_END and bracket.status is BracketStatus.CLOSED:
+            return "bracket_closed", {"reason": bracket.close_reason, "result": step.position.realized()}
+        return None
+
+    async def tell_missed_ends(self, since: datetime) -> int:
+        """Run a pass over each bracket that ended since ``since`` with its end not told; return how many."""
+        async with self._uow(read_only=True) as uow:
+            ended = await uow.brackets.list_ended_since(since)
+        untold = [bracket for bracket in ended if STEP_END not in bracket.reported_steps]
+        for bracket in untold:
+            try:
+                await self.reconcile(bracket.id)
+            except Exception:
+                logger.exception("Bracket %s: pass failed", bracket.id)
+        return len(untold)
+
     async def _tell_entry(self, step: BracketPass) -> None:
         bracket, position = step.bracket, step.position
-        if position.entered <= bracket.reported_entry:
+        if not self.untold(bracket, "entry", position.entered, bracket.reported_entry):
             return
-        bracket.reported_entry = position.entered
-        await self.save(bracket)
+        self.emitted(bracket, "entry", position.entered)
         await self.emit("bracket_entry_filled", bracket, filled=position.entered, done=position.entry_done)
 
     async def _tell_targets(self, step: BracketPass) -> None:
         bracket, position = step.bracket, step.position
         exited = position.exited_by_targets()
-        if all(done <= before for done, before in zip(exited, bracket.reported_exits, strict=True)):
+        hits = [
+            index
+            for index, (done, before) in enumerate(zip(exited, bracket.reported_exits, strict=True), start=1)
+            if self.untold(bracket, f"target:{index}", done, before)
+        ]
+        if not hits:
             return
         crash_point("bracket_exit_filled")
-        reported = list(bracket.reported_exits)
-        hits = []
-        for index, (done, before) in enumerate(zip(exited, bracket.reported_exits, strict=True), start=1):
-            if done > before:
-                reported[index - 1] = done
-                hits.append(index)
-        bracket.reported_exits = tuple(reported)
-        await self.save(bracket)
         for index in hits:
+            self.emitted(bracket, f"target:{index}", exited[index - 1])
             legs = [item.order for item in position.exits(LegRole.TARGET) if item.leg.target == index]
             await self.emit(
                 "bracket_target_hit",
@@ -291,8 +354,9 @@ class BracketKeeper:
             )
 
     async def emit(self, name: str, bracket: Bracket, **payload: Any) -> None:
-        # NOTE: callers save what was reported before this, in their own transaction, so a
-        # crash or a failed outbox write in between loses the message rather than repeating it.
+        # The subscriber (bot.bracket_notices) records what was told in the transaction
+        # that queues the message. A crash before it leaves the step untold in the
+        # database, and the next pass after the restart emits it again.
         await self._bus.publish(
             Event(
                 name=name,

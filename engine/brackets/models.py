@@ -63,6 +63,13 @@ class CloseReason(StrEnum):
     ENTRY_NOT_SENT = "ENTRY_NOT_SENT"  # the process stopped before the entry order was stored
 
 
+# Steps of a bracket that happen once and are told once, recorded in ``Bracket.reported_steps``.
+STEP_STOP_MOVED = "stop_moved"
+STEP_FALLBACK = "fallback"
+STEP_END = "end"
+TOLD_STEPS = frozenset({STEP_STOP_MOVED, STEP_FALLBACK, STEP_END})
+
+
 class LegRole(StrEnum):
     ENTRY = "entry"
     TARGET = "target"  # sells (or buys back) one target's share: a resting limit or a market exit
@@ -121,6 +128,8 @@ class Bracket:
     reported_entry: Decimal = ZERO
     reported_exits: tuple[Decimal, ...] = field(default_factory=tuple)
     reported_cover: Decimal = ZERO
+    # Steps told once (TOLD_STEPS): the stop moved, the fallback to watched exits, the end.
+    reported_steps: frozenset[str] = frozenset()
     stop_moved: bool = False
     closed_at: datetime | None = None
 

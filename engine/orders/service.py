@@ -347,6 +347,8 @@ class OrderService:
         async def after(uow: UnitOfWork, report: ExchangeOrder) -> None:
             previous, new_fills = apply_report(order, report)
             order.updated_at = self._clock.now()
+            if shown_inline:
+                order.mark_told()  # the card shows the outcome
             await uow.orders.add(order)
             await _store_fills(uow, order, new_fills)
             outcome.append((previous, len(new_fills)))
@@ -388,6 +390,8 @@ class OrderService:
         order.status = OrderStatus.REJECTED
         order.reject_reason = reason
         order.updated_at = self._clock.now()
+        if shown_inline:
+            order.mark_told()
         async with self._uow() as uow:
             if draft_id is not None:
                 await self.drafts.close_in(uow, user, draft_id)
@@ -441,6 +445,8 @@ class OrderService:
             stored.status = OrderStatus.REJECTED
             stored.reject_reason = reason
             stored.updated_at = self._clock.now()
+            if shown_inline:
+                stored.mark_told()
             await uow.orders.update(stored)
             await uow.commit()
         copy_state(stored, order)
@@ -469,6 +475,8 @@ class OrderService:
                 stored.stop_price = amended.stop_price
             previous, new_fills = apply_report(stored, report)
             stored.updated_at = self._clock.now()
+            if shown_inline:
+                stored.mark_told()  # the card the user pressed shows the new state
             await uow.orders.update(stored)
             await _store_fills(uow, stored, new_fills)
             await uow.commit()

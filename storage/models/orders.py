@@ -20,6 +20,7 @@ class OrderRow(Base):
         Index("ix_orders_user_id_status", "user_id", "status"),
         Index("ix_orders_status", "status"),
         Index("ix_orders_created_at", "created_at"),
+        Index("ix_orders_updated_at", "updated_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -51,6 +52,9 @@ class OrderRow(Base):
     lookup_misses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     twap_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     replaces_order_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The status and filled quantity the user was last told about (engine Order.notified_*).
+    notified_status: Mapped[str | None] = mapped_column(String(24))
+    notified_filled: Mapped[Decimal | None] = mapped_column(DecimalText)
 
 
 class FillRow(Base):

@@ -127,6 +127,8 @@ def _order_from_row(row: Any, fills: list[Fill]) -> Order:
         status=OrderStatus(row.status),
         fills=fills,
         checks=_checks_from_json(row.checks),
+        notified_status=OrderStatus(row.notified_status) if row.notified_status else None,
+        notified_filled=row.notified_filled,
         **values,
     )
 
@@ -139,6 +141,8 @@ def _order_values(order: Order) -> dict[str, Any]:
         time_in_force=order.time_in_force.value,
         status=order.status.value,
         checks=_checks_to_json(order.checks),
+        notified_status=order.notified_status.value if order.notified_status else None,
+        notified_filled=order.notified_filled,
     )
     return values
 
@@ -184,6 +188,51 @@ class SqlOrderRepository:
         result = await self._session.execute(_UPDATE_ORDER, {"key": order.id, **_order_values(order)})
         if result.rowcount == 0:  # type: ignore[attr-defined]
             raise LookupError(f"order {order.id} does not exist")
+
+    async def mark_told(self, order: Order) -> bool:
+        """Record the order's current status and filled quantity as told; False when someone did first.
+
+        The update applies only while the stored record is still the one
+        ``order`` was read with, so two passes that race tell the user once.
+        """
+        result = await self._session.execute(
+            update(_ORDERS)
+            .where(
+                _ORDERS.c.id == order.id,
+                _ORDERS.c.notified_status.is_not_distinct_from(
+                    order.notified_status.value if order.notified_status else None
+                ),
+                _ORDERS.c.notified_filled.is_not_distinct_from(order.notified_filled),
+            )
+            .values(notified_status=order.status.value, notified_filled=order.filled_quantity)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            return False
+        order.mark_told()
+        return True
+
+    async def list_untold(self, since: datetime, limit: int = 500) -> list[Order]:
+        """Return orders outside brackets, changed since ``since``, whose user was not told their state.
+
+        PENDING orders are left out: nothing is told about them. The filled
+        quantities are exact text on SQLite, so Python compares them.
+        """
+        rows = list(
+            await self._session.execute(
+                select(_ORDERS)
+                .where(
+                    _ORDERS.c.updated_at >= since,
+                    _ORDERS.c.bracket_id.is_(None),
+                    _ORDERS.c.status != OrderStatus.PENDING.value,
+                    (_ORDERS.c.notified_status.is_(None))
+                    | (_ORDERS.c.notified_status != _ORDERS.c.status)
+                    | (_ORDERS.c.status == OrderStatus.PARTIALLY_FILLED.value),
+                )
+                .order_by(_ORDERS.c.updated_at)
+                .limit(limit)
+            )
+        )
+        return [order for order in await self._with_fills(rows) if not order.told]
 
     async def add_fill(self, fill: Fill) -> None:
         await self._session.execute(_INSERT_FILL, _fill_values(fill))

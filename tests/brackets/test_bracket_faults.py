@@ -8,18 +8,24 @@ the same with the real process and ``kill``-like exits.
 
 from __future__ import annotations
 
+import sqlite3
 from decimal import Decimal as D
 
 import pytest
 
-from engine.brackets.models import BracketStatus, CloseReason, ExitMode, LegRole
+from bot.bracket_notices import BracketNotices
+from bot.scheduler import reconcile_at_start
+from bot.services import Services
+from engine.brackets.models import STEP_END, STEP_STOP_MOVED, BracketStatus, CloseReason, ExitMode, LegRole
 from engine.common import crash_points
 from engine.common.clock import ManualClock
 from engine.errors import PermanentExchangeError
+from engine.events import Event
 from engine.orders.models import OrderStatus
 from tests.brackets.conftest import ServicesFactory, at_candle, bid, btc_candles, candle_start, run_until
 from tests.brackets.test_paper_brackets import (
     ENTRY_CANDLE,
+    LAST_CANDLE,
     QUANTITY,
     SIZES,
     fills,
@@ -169,3 +175,101 @@ async def test_restart_after_exit_filled_moves_stop_without_duplicates(
     assert len(per_target) == len(set(per_target)), f"duplicate legs: {per_target}"
     paper_open = await restarted.paper.fetch_open_orders(bracket.account_id, None)
     assert len(paper_open) == len(live)
+
+
+def queued(services: Services, telegram_id: int = 7) -> list[str]:
+    """Texts in the outbox for the trader's chat, in queuing order."""
+    database = services.settings.database.database_url.partition("///")[2]
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT text FROM outbox WHERE chat_id = ? ORDER BY id", (telegram_id,))
+        return [text for (text,) in rows]
+
+
+async def with_notices(services: Services) -> Services:
+    """The services with the bot's bracket messages subscribed, as ``patriot run`` has them."""
+    BracketNotices(services, services.notifier).subscribe()
+    return services
+
+
+def hits(services: Services, target: int) -> int:
+    return sum(f"target {target} hit" in text for text in queued(services))
+
+
+async def test_step_cut_off_before_told_is_told_once_after_restart(
+    make_services: ServicesFactory, clock: ManualClock, crash_at
+) -> None:  # type: ignore[no-untyped-def]
+    services = await with_notices(await make_services())
+    at_candle(clock, ENTRY_CANDLE)
+    bracket, _events = await start_bracket(services, long_request())
+    # The entry and the exits were shown on the confirmation card: recorded as told, nothing queued.
+    shown = (await view_of(services, bracket)).bracket
+    assert (shown.reported_entry, shown.reported_cover) == (QUANTITY, QUANTITY)
+    assert queued(services) == []
+
+    crash_at("event_before_told")
+    with pytest.raises(Crash):
+        await run_until(services, clock, [candle_start(index) for index in range(154, 157)])
+    assert hits(services, 1) == 0, "the crash came before the message was queued"
+    assert (await view_of(services, bracket)).bracket.reported_exits[0] == D(0)
+
+    restarted = await with_notices(await make_services())
+    await run_until(restarted, clock, [clock.now()])
+    assert hits(restarted, 1) == 1
+    assert (await view_of(restarted, bracket)).bracket.reported_exits[0] == SIZES[0]
+
+    # Another pass, and another process over the same database, tell nothing again.
+    await run_until(restarted, clock, [clock.now()])
+    third = await with_notices(await make_services())
+    await run_until(third, clock, [clock.now()])
+    assert hits(third, 1) == 1
+    assert sum("entry filled" in text for text in queued(third)) == 0, "the card showed the entry"
+
+
+async def test_engine_alone_emits_each_step_once(make_services: ServicesFactory, clock: ManualClock) -> None:
+    """Without the bot's subscriber nothing records a step as told; the keeper emits it once per process."""
+    services = await make_services()
+    at_candle(clock, ENTRY_CANDLE)
+    bracket, events = await start_bracket(services, long_request())
+    await run_until(services, clock, [candle_start(index) for index in range(154, 157)])
+    await run_until(services, clock, [clock.now(), clock.now()])
+
+    names = [event.name for event in events if event.name in ("bracket_entry_filled", "bracket_target_hit")]
+    assert names == ["bracket_entry_filled", "bracket_target_hit"]
+    assert (await view_of(services, bracket)).bracket.reported_entry == D(0), "nobody recorded it"
+
+
+async def test_end_cut_off_before_told_is_told_once_after_restart(
+    make_services: ServicesFactory, clock: ManualClock, crash_at
+) -> None:  # type: ignore[no-untyped-def]
+    services = await make_services()
+    notices = BracketNotices(services, services.notifier)
+    told = notices.on_event
+
+    async def crash_at_the_end(event: Event) -> None:
+        if event.name == "bracket_closed":
+            crash_at("event_before_told")
+        await told(event)
+
+    notices.on_event = crash_at_the_end  # type: ignore[method-assign]
+    notices.subscribe()
+    at_candle(clock, ENTRY_CANDLE)
+    bracket, _events = await start_bracket(services, long_request())
+    with pytest.raises(Crash):
+        await run_until(services, clock, [candle_start(index) for index in range(154, LAST_CANDLE)])
+    ended = (await view_of(services, bracket)).bracket
+    assert ended.status is BracketStatus.CLOSED
+    assert STEP_STOP_MOVED in ended.reported_steps
+    assert STEP_END not in ended.reported_steps
+    assert not any("🏁" in text for text in queued(services)), "the crash came before the message was queued"
+
+    restarted = await with_notices(await make_services())
+    await reconcile_at_start(restarted)
+    assert sum("🏁" in text for text in queued(restarted)) == 1
+    assert STEP_END in (await view_of(restarted, bracket)).bracket.reported_steps
+
+    # Another start, and another process over the same database, tell nothing again.
+    await reconcile_at_start(restarted)
+    third = await with_notices(await make_services())
+    await reconcile_at_start(third)
+    assert sum("🏁" in text for text in queued(third)) == 1
+    assert sum("target 2 hit" in text for text in queued(third)) == 1

@@ -1,0 +1,59 @@
+"""Migration 0008 records as told what the code before it told, so an upgrade sends no old messages."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy.engine import Connection
+
+from bot.scheduler import TELL_MISSED_WITHIN
+from engine.common.clock import ManualClock
+from storage.db import Database
+from storage.migrate import alembic_config, upgrade_to_head
+from tests.brackets.conftest import ServicesFactory, at_candle, candle_start, run_until
+from tests.brackets.test_paper_brackets import ENTRY_CANDLE, LAST_CANDLE, long_request, start_bracket
+
+
+def _downgrade_to_0007(connection: Connection) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(connection), "0007")
+
+
+async def test_upgrade_backfills_told_records(make_services: ServicesFactory, clock: ManualClock) -> None:
+    services = await make_services()
+    at_candle(clock, ENTRY_CANDLE)
+    await start_bracket(services, long_request())
+    await run_until(services, clock, [candle_start(index) for index in range(154, LAST_CANDLE)])
+    path = Path(services.settings.database.database_url.partition("///")[2])
+
+    # Back to the schema before 0008, as a database written by the code before it.
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    async with database.write_engine.connect() as connection:
+        await connection.run_sync(_downgrade_to_0007)
+        await connection.commit()
+    with sqlite3.connect(path) as raw:
+        (reported,) = raw.execute("SELECT reported FROM brackets").fetchone()
+        record = json.loads(reported)
+        del record["steps"]
+        raw.execute("UPDATE brackets SET reported = ?", (json.dumps(record),))
+
+    await upgrade_to_head(database)
+    await database.dispose()
+
+    with sqlite3.connect(path) as raw:
+        statuses = raw.execute("SELECT status, notified_status, filled_quantity, notified_filled FROM orders")
+        rows = statuses.fetchall()
+        (reported,) = raw.execute("SELECT reported FROM brackets").fetchone()
+    assert len(rows) > 1
+    assert all(status == told for status, told, _filled, _told_filled in rows)
+    assert all(filled == told_filled for _status, _told, filled, told_filled in rows)
+    assert json.loads(reported)["steps"] == ["end", "stop_moved"]
+
+    # The first start after the upgrade finds nothing left to tell.
+    restarted = await make_services()
+    since = clock.now() - TELL_MISSED_WITHIN
+    assert await restarted.brackets.keeper.tell_missed_ends(since) == 0
+    assert await restarted.notifier.tell_untold_orders(since) == 0
