@@ -64,12 +64,19 @@ def _explain(error: PatriotError, locale: str) -> tuple[str, str]:
 
 
 def explain_reason(reason: str | None, locale: str) -> str:
-    """Return the localized explanation of a stored rejection reason code, or the escaped reason itself."""
+    """Return the localized explanation of a stored rejection reason code, or the escaped reason itself.
+
+    A code whose explanation names the error's values is shown as the code.
+    """
     if not reason:
         return "-"
     explainer = _EXPLAINERS.get(reason)
     if explainer is not None:
-        return explainer({}, locale)
+        try:
+            return explainer({}, locale)
+        except KeyError:
+            # Only the code was stored; this explanation needs the error's values (PRICE_STEP, ...).
+            pass
     return esc(reason)
 
 
