@@ -255,6 +255,12 @@ def _insufficient_funds(fields: dict[str, Any], locale: str) -> str:
     return _("The exchange reports insufficient funds for this order.")
 
 
+@explains("INSUFFICIENT_BALANCE")
+def _insufficient_balance(fields: dict[str, Any], locale: str) -> str:
+    # Stored codes only: a RiskDenied with its amounts is explained by _risk_denied.
+    return _("The free balance is not enough for this order.")
+
+
 @explains("ORDER_TYPE_UNSUPPORTED")
 def _type_unsupported(fields: dict[str, Any], locale: str) -> str:
     return _("This exchange does not accept this order type.")

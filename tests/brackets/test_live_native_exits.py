@@ -298,6 +298,34 @@ async def test_minimum_slice_stop_limit_meets_notional(live: Live) -> None:
     assert live.leg(stop.client_order_id).price == "38461.54"
 
 
+async def test_short_without_quote_for_pair_falls_back(live: Live) -> None:
+    # A short sells held coins. Its buy-back pair reserves the quantity at the stop-limit's limit,
+    # above the stop, which is more than the sale brought in (the fake venue credits no sale).
+    live.venue.balances = {"USDT": ("430", "0"), "BTC": ("0.01", "0")}
+    account_id = await live.link()
+    request = BracketRequest(
+        symbol=BTC,
+        side=OrderSide.SELL,
+        quantity=D("0.01"),
+        entry_price=None,
+        stop_price=D("45000"),
+        targets=(D("42000"),),
+        split=(D(100),),
+        breakeven=False,
+        exit_mode=None,
+    )
+
+    bracket = await live.start(account_id, request)
+    await live.sync()
+
+    view = await view_of(live.services, bracket)
+    assert view.bracket.status is BracketStatus.OPEN, "the short is still open"
+    assert view.bracket.exit_mode is ExitMode.SYNTHETIC
+    assert [event.payload["reason"] for event in live.named("bracket_fallback")] == ["INSUFFICIENT_BALANCE"]
+    assert [order.side for order in live.venue.orders] == ["sell"], "nothing was bought back"
+    assert view.position.open_quantity == D("0.01")
+
+
 class Crash(BaseException):
     """Stands for the process ending right after the exchange accepted the order list."""
 
