@@ -64,12 +64,19 @@ def _explain(error: PatriotError, locale: str) -> tuple[str, str]:
 
 
 def explain_reason(reason: str | None, locale: str) -> str:
-    """Return the localized explanation of a stored rejection reason code, or the escaped reason itself."""
+    """Return the localized explanation of a stored rejection reason code, or the escaped reason itself.
+
+    A code whose explanation names the error's values is shown as the code.
+    """
     if not reason:
         return "-"
     explainer = _EXPLAINERS.get(reason)
     if explainer is not None:
-        return explainer({}, locale)
+        try:
+            return explainer({}, locale)
+        except KeyError:
+            # Only the code was stored; this explanation needs the error's values (PRICE_STEP, ...).
+            pass
     return esc(reason)
 
 
@@ -246,6 +253,12 @@ def _timezone_invalid(fields: dict[str, Any], locale: str) -> str:
 @explains("INSUFFICIENT_FUNDS")
 def _insufficient_funds(fields: dict[str, Any], locale: str) -> str:
     return _("The exchange reports insufficient funds for this order.")
+
+
+@explains("INSUFFICIENT_BALANCE")
+def _insufficient_balance(fields: dict[str, Any], locale: str) -> str:
+    # Stored codes only: a RiskDenied with its amounts is explained by _risk_denied.
+    return _("The free balance is not enough for this order.")
 
 
 @explains("ORDER_TYPE_UNSUPPORTED")

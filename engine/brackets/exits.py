@@ -214,11 +214,16 @@ class ExitDesk:
         await self.tell_cover(step, position.open_quantity)
 
     async def placement_rejected(self, step: BracketPass, reason: str) -> None:
-        """Close the position when the stop has passed; on any other rejection hand the exits to the bot."""
+        """Close the position when the stop has passed or a long's coins are gone.
+
+        Any other rejection hands the exits to the bot.
+        """
         if reason == "STOP_WOULD_TRIGGER":
             await self.begin_close(step, CloseReason.STOP_PASSED)
             return
-        if reason in NO_FUNDS:
+        # A sell pair without coins means the position may be gone. A buy pair (a short's) lacks
+        # quote instead, because it reserves more than the sale brought in, so it falls back.
+        if reason in NO_FUNDS and step.bracket.exit_side is OrderSide.SELL:
             if not await self.refresh(step):
                 await self.begin_close(step, CloseReason.POSITION_GONE)
             return

@@ -269,6 +269,63 @@ async def test_rejected_order_list_falls_back(live: Live) -> None:
     assert (done.bracket.status, done.bracket.close_reason) == (BracketStatus.CLOSED, CloseReason.STOP)
 
 
+async def test_minimum_slice_stop_limit_meets_notional(live: Live) -> None:
+    account_id = await live.link()
+    # One target, sized so the entered 0.00013 BTC is worth 5.005 USDT at the stop (Binance's
+    # minimum is 5), which the bracket's own check accepts. The stop leg's limit 0.5 % below the
+    # stop is worth less than 5, and Binance checks NOTIONAL at a stop-limit's limit price.
+    request = BracketRequest(
+        symbol=BTC,
+        side=OrderSide.BUY,
+        quantity=D("0.00014"),
+        entry_price=None,
+        stop_price=D("38500"),
+        targets=(D("44000"),),
+        split=(D(100),),
+        breakeven=False,
+        exit_mode=None,
+    )
+
+    bracket = await live.start(account_id, request)
+
+    view = await view_of(live.services, bracket)
+    assert view.position.entered == D("0.00013")
+    assert live.named("bracket_fallback") == []
+    assert bracket.exit_mode is ExitMode.NATIVE
+    (stop,) = [item.order for item in view.position.live_exits(LegRole.STOP)]
+    assert stop.remaining_quantity == view.position.open_quantity
+    # The lowest limit worth 5 USDT: 5 / 0.00013 = 38461.538..., up to the 0.01 tick.
+    assert live.leg(stop.client_order_id).price == "38461.54"
+
+
+async def test_short_without_quote_for_pair_falls_back(live: Live) -> None:
+    # A short sells held coins. Its buy-back pair reserves the quantity at the stop-limit's limit,
+    # above the stop, which is more than the sale brought in (the fake venue credits no sale).
+    live.venue.balances = {"USDT": ("430", "0"), "BTC": ("0.01", "0")}
+    account_id = await live.link()
+    request = BracketRequest(
+        symbol=BTC,
+        side=OrderSide.SELL,
+        quantity=D("0.01"),
+        entry_price=None,
+        stop_price=D("45000"),
+        targets=(D("42000"),),
+        split=(D(100),),
+        breakeven=False,
+        exit_mode=None,
+    )
+
+    bracket = await live.start(account_id, request)
+    await live.sync()
+
+    view = await view_of(live.services, bracket)
+    assert view.bracket.status is BracketStatus.OPEN, "the short is still open"
+    assert view.bracket.exit_mode is ExitMode.SYNTHETIC
+    assert [event.payload["reason"] for event in live.named("bracket_fallback")] == ["INSUFFICIENT_BALANCE"]
+    assert [order.side for order in live.venue.orders] == ["sell"], "nothing was bought back"
+    assert view.position.open_quantity == D("0.01")
+
+
 class Crash(BaseException):
     """Stands for the process ending right after the exchange accepted the order list."""
 

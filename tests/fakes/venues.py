@@ -385,6 +385,8 @@ def _binance_list(venue: Venue, list_id: int, list_client_id: str, legs: list[Ve
 
 
 PRICE_RELATIONSHIP = "The relationship of the prices for the orders is not correct."
+# The NOTIONAL filter's minNotional of BTC/USDT in tests/data/ccxt/markets/binance.json.
+BINANCE_MIN_NOTIONAL = Decimal("5")
 
 
 def install_binance_order_lists(venue: Venue) -> None:
@@ -416,6 +418,10 @@ def install_binance_order_lists(venue: Venue) -> None:
         )
         if legs["above"] is not (maker if side == "sell" else stop) or not ordered:
             return 400, {"code": -1013, "msg": PRICE_RELATIONSHIP}
+        # NOTIONAL: each leg's limit price times the quantity, the stop-limit's limit included.
+        quantity = Decimal(form["quantity"])
+        if any(Decimal(leg["price"]) * quantity < BINANCE_MIN_NOTIONAL for leg in legs.values()):
+            return 400, {"code": -1013, "msg": "Filter failure: NOTIONAL"}
         taken = {order.client_id for order in venue.orders} | set(names.values())
         if {maker["client"], stop["client"], form["listClientOrderId"]} & taken:
             return 400, {"code": -2010, "msg": "Duplicate order sent."}

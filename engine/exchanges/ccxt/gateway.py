@@ -227,10 +227,14 @@ class CcxtGateway:
         return self._leg(legs, market, limit), self._leg(legs, market, stop)
 
     def _stop_limit(self, market: Market, stop: OrderRequest) -> Decimal:
-        """Return the stop leg's limit price: the stop moved by the offset away from the market."""
+        """Return the stop leg's limit price: the stop moved by the offset away from the market, or less."""
         assert stop.stop_price is not None
         if stop.side is OrderSide.SELL:
             price = floor_to_step(stop.stop_price * (1 - self._stop_limit_offset), market.price_step)
+            # Binance checks the minimum cost (NOTIONAL) at the limit price. A leg sized to just
+            # meet it at the stop gets a limit nearer the stop, down to the stop itself.
+            if market.min_cost > ZERO and price * stop.quantity < market.min_cost:
+                price = min(ceil_to_step(market.min_cost / stop.quantity, market.price_step), stop.stop_price)
         else:
             price = ceil_to_step(stop.stop_price * (1 + self._stop_limit_offset), market.price_step)
         if price <= ZERO:
