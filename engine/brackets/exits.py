@@ -32,6 +32,7 @@ from engine.brackets.models import (
 )
 from engine.brackets.native import OcoExits
 from engine.brackets.plan import slice_fits
+from engine.brackets.position import LegOrder
 from engine.common.clock import Clock
 from engine.common.crash_points import crash_point
 from engine.common.money import ZERO, ceil_to_step, floor_to_step
@@ -73,9 +74,18 @@ class ExitDesk:
         exchange the order sync decides, after several lookups over minutes.
         """
         changed = False
+        missed = []
         for item in step.position.pending():
+            found = await fetch_known(step.gateway, item.order)
+            if found is None:
+                missed.append(item)
+            else:
+                changed = await self.record(item.order, found) or changed
+
+        # Second round: a leg the exchange keeps only under its partner's id is found through it.
+        for item in missed:
             order = item.order
-            found = await fetch_known(step.gateway, order)
+            found = await self._through_partner(step, item)
             if found is not None:
                 changed = await self.record(order, found) or changed
             elif step.gateway.exchange is Exchange.PAPER:
@@ -85,6 +95,32 @@ class ExitDesk:
                 await self._orders.reject(order, UNKNOWN_ORDER_REASON)
                 changed = True
         return changed
+
+    async def _through_partner(self, step: BracketPass, item: LegOrder) -> ExchangeOrder | None:
+        """Look a PENDING OCO leg up by its partner's exchange id (OKX: "ALGO:tp" gives "ALGO:sl").
+
+        OKX's OCO algo order carries the take-profit leg's client order id
+        only, so after a lost answer the stop leg cannot be found by its own.
+        """
+        partner = next(
+            (
+                other
+                for other in step.position.legs
+                if other is not item
+                and other.leg.target == item.leg.target
+                and other.generation == item.generation
+                and other.leg.role is not item.leg.role
+                and other.order.exchange_order_id is not None
+            ),
+            None,
+        )
+        if partner is None or item.leg.target is None:
+            return None
+        sibling = step.gateway.sibling_leg_id(partner.order.exchange_order_id)
+        if sibling is None:
+            return None
+        logger.info("Bracket %s: looking leg %s up as %s", step.bracket.id, item.order.id, sibling)
+        return await step.gateway.fetch_order(item.order.symbol, exchange_order_id=sibling, is_trigger=True)
 
     async def record(self, order: Order, report: ExchangeOrder, amended: OrderRequest | None = None) -> bool:
         before = (order.status, order.filled_quantity, order.quantity, order.stop_price)

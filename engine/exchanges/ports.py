@@ -54,6 +54,15 @@ class ExchangeGateway(Protocol):
         """
         ...
 
+    def sibling_leg_id(self, exchange_order_id: str) -> str | None:
+        """Return the exchange id of the other leg of the OCO pair ``exchange_order_id`` belongs to.
+
+        Only where one exchange order carries both legs under one client order
+        id (OKX's OCO algo order): the other leg can then be found only through
+        its partner. None everywhere else, where each leg has its own id.
+        """
+        ...
+
     async def fetch_order(
         self,
         symbol: str,

@@ -150,30 +150,27 @@ async def test_okx_restart_finds_pending_pair(make_services: ServicesFactory, cl
     restarted = Live(second, okx.fakes, clock, Exchange.OKX)
     await restarted.sync()
 
-    # The algo order carries the take-profit leg's id only: that leg is found, its stop leg stays unknown.
+    # The algo order carries the take-profit leg's id; the stop leg is found through it.
     view = await view_of(second, stored)
     (target_1,) = exit_legs(view, LegRole.TARGET, 1)
     (stop_1,) = exit_legs(view, LegRole.STOP, 1)
-    assert (target_1.status, stop_1.status) == (OrderStatus.NEW, OrderStatus.PENDING)
+    assert (target_1.status, stop_1.status) == (OrderStatus.NEW, OrderStatus.NEW)
+    assert stop_1.exchange_order_id == target_1.exchange_order_id.replace(":tp", ":sl")
     assert okx.posts(ALGO_PATH) == 2, "target 1 once, then target 2"
     first_algo = algo_of(okx, target_1.client_order_id)
 
-    # The order sync gives the unknown leg up after its lookups; the pair is then replaced.
+    # Later passes keep the pair: nothing is cancelled or sent again.
     for _ in range(6):
         clock.advance(120)
         await restarted.sync()
     view = await view_of(second, stored)
-    assert first_algo.status == "canceled"
+    assert first_algo.status == "open"
     assert len(algos(okx)) == 2
+    assert okx.posts(ALGO_PATH) == 2
     covered = sum((item.order.remaining_quantity for item in view.position.live_exits(LegRole.STOP)), D(0))
     assert covered == view.position.open_quantity == view.position.entered
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="OKX's algo order carries only the take-profit leg's client order id, so a PENDING stop leg "
-    "is never found: its fill is lost, and the bot sells the position a second time",
-)
 async def test_okx_stop_fired_while_pair_pending(make_services: ServicesFactory, clock: ManualClock) -> None:
     first = await make_services()
     okx = Live(first, with_fakes(first), clock, Exchange.OKX)

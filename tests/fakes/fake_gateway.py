@@ -169,6 +169,9 @@ class FakeGateway:
             state=ExchangeOrderState.CLOSED if filled >= order.quantity else ExchangeOrderState.OPEN,
         )
 
+    def sibling_leg_id(self, exchange_order_id: str) -> str | None:
+        return None
+
     async def fetch_order(
         self,
         symbol: str,

@@ -226,6 +226,13 @@ class CcxtGateway:
         )
         return self._leg(legs, market, limit), self._leg(legs, market, stop)
 
+    def sibling_leg_id(self, exchange_order_id: str) -> str | None:
+        pair_leg = self._dialect.pair_leg_id(exchange_order_id)
+        if pair_leg is None:
+            return None
+        algo_id, leg = pair_leg
+        return f"{algo_id}:{STOP_LEG if leg == TAKE_PROFIT_LEG else TAKE_PROFIT_LEG}"
+
     def _stop_limit(self, market: Market, stop: OrderRequest) -> Decimal:
         """Return the stop leg's limit price: the stop moved by the offset away from the market, or less."""
         assert stop.stop_price is not None

@@ -64,6 +64,9 @@ class PaperGateway:
     ) -> tuple[ExchangeOrder, ExchangeOrder]:
         return await self._simulator.create_oco(self._account_id, limit, stop)
 
+    def sibling_leg_id(self, exchange_order_id: str) -> str | None:
+        return None  # each leg of a PAPER pair is an order of its own
+
     async def fetch_order(
         self,
         symbol: str,
