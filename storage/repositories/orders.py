@@ -214,8 +214,10 @@ class SqlOrderRepository:
     async def list_untold(self, since: datetime, limit: int = 500) -> list[Order]:
         """Return orders outside brackets, changed since ``since``, whose user was not told their state.
 
-        PENDING orders are left out: nothing is told about them. The filled
-        quantities are exact text on SQLite, so Python compares them.
+        PENDING orders are left out: nothing is told about them. Both filled
+        quantities are stored as canonical text on SQLite, so equal amounts are
+        equal text; Python compares them again as numbers. Orders already told
+        must not take places in the batch, or they would crowd out untold ones.
         """
         rows = list(
             await self._session.execute(
@@ -226,7 +228,7 @@ class SqlOrderRepository:
                     _ORDERS.c.status != OrderStatus.PENDING.value,
                     (_ORDERS.c.notified_status.is_(None))
                     | (_ORDERS.c.notified_status != _ORDERS.c.status)
-                    | (_ORDERS.c.status == OrderStatus.PARTIALLY_FILLED.value),
+                    | _ORDERS.c.notified_filled.is_distinct_from(_ORDERS.c.filled_quantity),
                 )
                 .order_by(_ORDERS.c.updated_at)
                 .limit(limit)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from datetime import timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -159,3 +160,28 @@ async def test_old_changes_are_not_told(services: Services, clock: ManualClock, 
     await services.notifier.tell_untold_orders(clock.now() - TELL_MISSED_WITHIN)
 
     assert not any(BOUGHT in text for text in queued(services)), "a change older than a day stays untold"
+
+
+async def test_told_partial_fills_do_not_crowd_out_untold_orders(
+    services: Services, clock: ManualClock, crash_at
+) -> None:  # type: ignore[no-untyped-def]
+    """The start-up sweep reads a limited batch: orders already told must not fill it."""
+    user = await trader(services)
+    told = [await place(services, user, shown_inline=False) for _ in range(2)]
+    with sqlite3.connect(database(services)) as connection:
+        connection.executemany(
+            "UPDATE orders SET status = 'PARTIALLY_FILLED', notified_status = 'PARTIALLY_FILLED' "
+            "WHERE id = ?",
+            [(order.id.hex,) for order in told],
+        )
+    clock.set(clock.now() + timedelta(seconds=1))
+    crash_at("event_before_told")
+    with pytest.raises(Crash):
+        await place(services, user, shown_inline=False)
+    with sqlite3.connect(database(services)) as connection:
+        (untold_id,) = connection.execute("SELECT id FROM orders WHERE notified_status IS NULL").fetchone()
+
+    async with services.uow(read_only=True) as uow:
+        found = await uow.orders.list_untold(clock.now() - TELL_MISSED_WITHIN, limit=2)
+
+    assert [order.id.hex for order in found] == [untold_id]
