@@ -57,3 +57,37 @@ async def test_upgrade_backfills_told_records(make_services: ServicesFactory, cl
     since = clock.now() - TELL_MISSED_WITHIN
     assert await restarted.brackets.keeper.tell_missed_ends(since) == 0
     assert await restarted.notifier.tell_untold_orders(since) == 0
+
+
+def _counts(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as raw:
+        tables = ("orders", "fills")
+        return {table: raw.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
+
+
+async def test_downgrade_and_upgrade_keep_every_fill(
+    make_services: ServicesFactory, clock: ManualClock
+) -> None:
+    """Going back to 0007 and up again keeps the orders and their fills (no table rebuild cascades)."""
+    services = await make_services()
+    at_candle(clock, ENTRY_CANDLE)
+    await start_bracket(services, long_request())
+    await run_until(services, clock, [candle_start(index) for index in range(154, LAST_CANDLE)])
+    path = Path(services.settings.database.database_url.partition("///")[2])
+    before = _counts(path)
+    assert before["fills"] > 0
+
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    async with database.write_engine.connect() as connection:
+        await connection.run_sync(_downgrade_to_0007)
+        await connection.commit()
+    downgraded = _counts(path)
+    await upgrade_to_head(database)
+    await database.dispose()
+
+    assert downgraded == before
+    assert _counts(path) == before
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
+        indexes = {name for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "ix_orders_updated_at" in indexes

@@ -56,6 +56,14 @@ def _backfill_bracket_steps() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # Not batch mode: it rebuilds orders, and dropping the old table deletes
+        # every fill through their ON DELETE CASCADE (the bot turns foreign keys on).
+        # SQLite drops an unindexed column in place since 3.35.
+        op.drop_index("ix_orders_updated_at", table_name="orders")
+        op.execute("ALTER TABLE orders DROP COLUMN notified_filled")
+        op.execute("ALTER TABLE orders DROP COLUMN notified_status")
+        return
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index("ix_orders_updated_at")
         batch_op.drop_column("notified_filled")
