@@ -19,7 +19,7 @@ from bot.services import Services
 from engine.brackets.models import STEP_END, STEP_STOP_MOVED, BracketStatus, CloseReason, ExitMode, LegRole
 from engine.common import crash_points
 from engine.common.clock import ManualClock
-from engine.errors import PermanentExchangeError
+from engine.errors import PermanentExchangeError, ValidationError
 from engine.events import Event
 from engine.orders.models import OrderStatus
 from tests.brackets.conftest import ServicesFactory, at_candle, bid, btc_candles, candle_start, run_until
@@ -273,3 +273,27 @@ async def test_end_cut_off_before_told_is_told_once_after_restart(
     await reconcile_at_start(third)
     assert sum("🏁" in text for text in queued(third)) == 1
     assert sum("target 2 hit" in text for text in queued(third)) == 1
+
+
+async def test_entry_refused_on_the_card_is_not_pushed_after_restart(
+    make_services: ServicesFactory, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card shows why the entry was refused; the bracket's end is not pushed again at the next start."""
+    services = await with_notices(await make_services())
+    at_candle(clock, ENTRY_CANDLE)
+
+    async def refuse(*args: object, **kwargs: object) -> None:
+        raise ValidationError("CLIENT_ORDER_ID_TAKEN", value="refused")
+
+    monkeypatch.setattr(services.orders, "place", refuse)
+    with pytest.raises(ValidationError):
+        await start_bracket(services, long_request())
+    database = services.settings.database.database_url.partition("///")[2]
+    with sqlite3.connect(database) as connection:
+        (status,) = connection.execute("SELECT status FROM brackets").fetchone()
+    assert status == BracketStatus.CANCELLED.value
+
+    restarted = await with_notices(await make_services())
+    await reconcile_at_start(restarted)
+
+    assert queued(restarted) == [], "the refusal was shown on the card the user pressed"
