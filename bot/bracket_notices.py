@@ -8,7 +8,7 @@ thinks of them.
 Every step is recorded on the bracket (``reported``) in the transaction that
 queues its message, and only forward: a step recorded already is not queued
 again. The keeper emits a step while its record is behind, so one a crash cut
-off is told after the restart.
+off is sent after the restart.
 """
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ class BracketNotices:
             self._services.bus.subscribe(name, self.on_event)
 
     async def on_event(self, event: Event) -> None:
-        crash_point("event_before_told")
-        told = _told_step(event)
+        crash_point("event_before_notified")
+        notified = _notified_step(event)
         if event.shown_inline:
-            await self._record(event, told, [])  # the user sees it on the card they pressed
+            await self._record(event, notified, [])  # the user sees it on the card they pressed
             return
         payload = event.payload
         async with self._services.uow(read_only=True) as uow:
@@ -92,20 +92,20 @@ class BracketNotices:
         messages = self._notifier.messages(
             user.telegram_id, text, Priority.NORMAL, category=Category.ORDER, user_id=user.id
         )
-        if await self._record(event, told, messages):
+        if await self._record(event, notified, messages):
             logger.info(
                 "Bracket %s: queued a message to user %s about %s", bracket.id, user.telegram_id, event.name
             )
 
-    async def _record(self, event: Event, told: dict[str, Any], messages: list[OutboxMessage]) -> bool:
-        """Queue the messages and raise what the bracket records as told, in one transaction.
+    async def _record(self, event: Event, notified: dict[str, Any], messages: list[OutboxMessage]) -> bool:
+        """Queue the messages and raise what the bracket records as notified, in one transaction.
 
         Returns False, queuing nothing, when the record was already at or beyond
-        the step: another pass or process told it.
+        the step: another pass or process sent it.
         """
         outbox = self._services.outbox
         async with self._services.uow() as uow:
-            if not await uow.brackets.record_told(event.payload["bracket_id"], **told):
+            if not await uow.brackets.record_notified(event.payload["bracket_id"], **notified):
                 return False
             await outbox.enqueue_in(uow, messages)
             await uow.commit()
@@ -114,8 +114,8 @@ class BracketNotices:
         return True
 
 
-def _told_step(event: Event) -> dict[str, Any]:
-    """Return the record a step raises (``BracketRepository.record_told``)."""
+def _notified_step(event: Event) -> dict[str, Any]:
+    """Return the record a step raises (``BracketRepository.record_notified``)."""
     payload = event.payload
     if event.name == "bracket_entry_filled":
         return {"entry": payload["filled"]}

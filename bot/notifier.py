@@ -4,10 +4,10 @@ Every push is rendered in the recipient's language and written to the outbox
 table; the outbox dispatcher delivers it within Telegram's flood limits, so a
 push survives a restart and a burst of pushes never trips flood control.
 
-An order's push and the record that its owner was told (``orders.notified_status``
+An order's push and the record that its owner was notified of (``orders.notified_status``
 and ``notified_filled``) are written in one transaction. The engine commits the
 order's state before it publishes the event, so a crash in between leaves the
-state untold; ``tell_untold_orders`` finds it at the next start.
+state not notified; ``notify_missed_orders`` finds it at the next start.
 """
 
 from __future__ import annotations
@@ -53,33 +53,33 @@ class Notifier:
 
     async def on_order_event(self, event: Event) -> None:
         if event.shown_inline:
-            return  # the card the user pressed shows it, and the order service recorded it as told
+            return  # the card the user pressed shows it, and the order service recorded it as notified
         if event.payload.get("bracket_id") is not None:
             return  # bot.bracket_notices tells the bracket's steps instead of each leg's
-        crash_point("event_before_told")
+        crash_point("event_before_notified")
         await self.tell_order(event.payload["order_id"])
 
-    async def tell_untold_orders(self, since: datetime) -> int:
-        """Tell each order changed since ``since`` whose state nobody was told (a crash); return how many."""
+    async def notify_missed_orders(self, since: datetime) -> int:
+        """Send each order change since ``since`` that a crash left unsent; return how many."""
         async with self._uow(read_only=True) as uow:
-            untold = await uow.orders.list_untold(since)
-        told = 0
-        for order in untold:
-            told += await self.tell_order(order.id)
-        if told:
-            logger.warning("Told %d order changes that were not told before the last stop", told)
-        return told
+            missed = await uow.orders.list_unnotified(since)
+        notified = 0
+        for order in missed:
+            notified += await self.tell_order(order.id)
+        if notified:
+            logger.warning("Sent %d order messages that a crash had cut off before the last stop", notified)
+        return notified
 
     async def tell_order(self, order_id: uuid.UUID) -> bool:
-        """Queue the order's state to its owner and record it as told, in one transaction.
+        """Queue the order's state to its owner and record it as notified, in one transaction.
 
-        Returns False, queuing nothing, when the state was told already (by
+        Returns False, queuing nothing, when the user was notified of the state already (by
         another pass or process, or on the card) or the order is a bracket's
-        leg. A user who is not active is told nothing, and the state counts as told.
+        leg. A user who is not active gets no message, and the state counts as notified.
         """
         async with self._uow() as uow:
             order = await uow.orders.get(order_id)
-            if order is None or order.bracket_id is not None or order.told:
+            if order is None or order.bracket_id is not None or order.is_notified:
                 return False
             user = await uow.users.get(order.user_id)
             messages = []
@@ -87,7 +87,7 @@ class Notifier:
                 with localized(self._i18n, user.language):
                     text = order_result(order, user.language)
                 messages = self.messages(user.telegram_id, text, category=Category.ORDER, user_id=user.id)
-            if not await uow.orders.mark_told(order):
+            if not await uow.orders.mark_notified(order):
                 return False
             await self._outbox.enqueue_in(uow, messages)
             await uow.commit()

@@ -118,13 +118,13 @@ async def reconcile_at_start(services: Services) -> None:
     brackets = await services.brackets.keeper.watch()
     since = services.clock.now() - TELL_MISSED_WITHIN
     ended = await services.brackets.keeper.tell_missed_ends(since)
-    told = await services.notifier.tell_untold_orders(since)
+    notified = await services.notifier.notify_missed_orders(since)
     logger.info(
         "Start-up reconciliation: %d orders changed, %d PAPER orders matched, %d active brackets checked, "
-        "%d ended brackets and %d orders told after a missed message",
+        "%d ended brackets and %d orders sent after a missed message",
         changed,
         matched,
         brackets,
         ended,
-        told,
+        notified,
     )

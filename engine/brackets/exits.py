@@ -100,7 +100,7 @@ class ExitDesk:
         """Look a PENDING OCO leg up by its partner's exchange id (OKX: "ALGO:tp" gives "ALGO:sl").
 
         OKX's OCO algo order carries the take-profit leg's client order id
-        only, so after a lost answer the stop leg cannot be found by its own.
+        only, so after a lost response the stop leg cannot be found by its own id.
         """
         partner = next(
             (
@@ -274,17 +274,17 @@ class ExitDesk:
         self._keeper.again(bracket.id)
 
     async def tell_cover(self, step: BracketPass, cover: Decimal) -> None:
-        """Tell the user when the exits cover more than last told; record a shrink silently."""
+        """Tell the user when the exits cover more than last notified; record a shrink silently."""
         bracket, keeper = step.bracket, self._keeper
-        if keeper.untold(bracket, "cover", cover, bracket.reported_cover):
+        if keeper.beyond_notified(bracket, "cover", cover, bracket.reported_cover):
             keeper.emitted(bracket, "cover", cover)
             await keeper.emit(
                 "bracket_armed", bracket, cover=cover, mode=bracket.exit_mode, layout=tuple(step.layout())
             )
             return
-        if cover >= keeper.told(bracket, "cover", bracket.reported_cover):
+        if cover >= keeper.notified_value(bracket, "cover", bracket.reported_cover):
             return
-        # Less is covered now (a target sold part of it): lower the record, so a later rise is told.
+        # Less is covered now (a target sold part of it): lower the record, so a later rise is sent.
         keeper.emitted(bracket, "cover", cover)
         if cover < bracket.reported_cover:
             async with self._uow() as uow:

@@ -10,11 +10,11 @@ nothing twice, because every leg is stored before it is sent, with a client
 order id fixed by the bracket, the leg and a generation number.
 
 A step the user must hear about (the entry filled, a target hit, exits armed)
-is emitted while the position is beyond what the bracket records as told, and
+is emitted while the position is beyond what the bracket records as notified, and
 a step that happens once (the stop moved, the fallback to watched exits, the
-end) while the bracket records it untold. The subscriber raises that record in
+end) while the bracket records it not notified. The subscriber raises that record in
 the transaction that queues the message, so a crash before it leaves the step
-to be told after the restart, and a crash after it tells nothing twice.
+to be sent after the restart, and a crash after it tells nothing twice.
 
 Passes of one bracket never overlap. An event that arrives during a pass
 (the pass's own orders emit them) marks the bracket for one more pass
@@ -77,7 +77,7 @@ class BracketKeeper:
         self._bus = bus
         self._clock = clock
         self._dirty: set[uuid.UUID] = set()
-        # (bracket, step) -> the value this process last emitted for it; see ``untold``.
+        # (bracket, step) -> the value this process last emitted for it; see ``not notified``.
         self._emitted: dict[tuple[uuid.UUID, str], Decimal] = {}
         self._emitted_steps: set[tuple[uuid.UUID, str]] = set()
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
@@ -194,7 +194,7 @@ class BracketKeeper:
             return
 
         await self._tell_entry(step)
-        await self.tell_once(step, STEP_STOP_MOVED)  # after a restart; otherwise told where it happens
+        await self.tell_once(step, STEP_STOP_MOVED)  # after a restart; otherwise notified where it happens
         await self.tell_once(step, STEP_FALLBACK)
         if bracket.status is BracketStatus.CLOSING or position.exited(LegRole.STOP) > ZERO:
             await self._exits.close_out(step)
@@ -274,20 +274,20 @@ class BracketKeeper:
 
     # ----- messages to the user -------------------------------------------------------
 
-    def told(self, bracket: Bracket, step: str, stored: Decimal) -> Decimal:
+    def notified_value(self, bracket: Bracket, step: str, stored: Decimal) -> Decimal:
         """Return what the user knows of a step: the record (``stored``) or what this process emitted."""
         return max(stored, self._emitted.get((bracket.id, step), stored))
 
-    def untold(self, bracket: Bracket, step: str, value: Decimal, stored: Decimal) -> bool:
-        """Tell whether ``value`` is beyond what the user was told of the step."""
-        return value > self.told(bracket, step, stored)
+    def beyond_notified(self, bracket: Bracket, step: str, value: Decimal, stored: Decimal) -> bool:
+        """Tell whether ``value`` is beyond what the user was notified of for the step."""
+        return value > self.notified_value(bracket, step, stored)
 
     def emitted(self, bracket: Bracket, step: str, value: Decimal) -> None:
         """Remember what this process emitted, so a pass before the subscriber's record repeats nothing."""
         self._emitted[(bracket.id, step)] = value
 
     async def tell_once(self, step: BracketPass, name: str) -> None:
-        """Emit a step that happens once (``TOLD_STEPS``) when it has happened and is not told yet."""
+        """Emit a step that happens once (``ONCE_STEPS``) when it has happened and is not notified yet."""
         bracket = step.bracket
         if name in bracket.reported_steps or (bracket.id, name) in self._emitted_steps:
             return
@@ -311,20 +311,20 @@ class BracketKeeper:
         return None
 
     async def tell_missed_ends(self, since: datetime) -> int:
-        """Run a pass over each bracket that ended since ``since`` with its end not told; return how many."""
+        """Run a pass over each bracket that ended since ``since`` without its end sent; return how many."""
         async with self._uow(read_only=True) as uow:
             ended = await uow.brackets.list_ended_since(since)
-        untold = [bracket for bracket in ended if STEP_END not in bracket.reported_steps]
-        for bracket in untold:
+        missed = [bracket for bracket in ended if STEP_END not in bracket.reported_steps]
+        for bracket in missed:
             try:
                 await self.reconcile(bracket.id)
             except Exception:
                 logger.exception("Bracket %s: pass failed", bracket.id)
-        return len(untold)
+        return len(missed)
 
     async def _tell_entry(self, step: BracketPass) -> None:
         bracket, position = step.bracket, step.position
-        if not self.untold(bracket, "entry", position.entered, bracket.reported_entry):
+        if not self.beyond_notified(bracket, "entry", position.entered, bracket.reported_entry):
             return
         self.emitted(bracket, "entry", position.entered)
         await self.emit("bracket_entry_filled", bracket, filled=position.entered, done=position.entry_done)
@@ -335,7 +335,7 @@ class BracketKeeper:
         hits = [
             index
             for index, (done, before) in enumerate(zip(exited, bracket.reported_exits, strict=True), start=1)
-            if self.untold(bracket, f"target:{index}", done, before)
+            if self.beyond_notified(bracket, f"target:{index}", done, before)
         ]
         if not hits:
             return
@@ -354,8 +354,8 @@ class BracketKeeper:
             )
 
     async def emit(self, name: str, bracket: Bracket, **payload: Any) -> None:
-        # The subscriber (bot.bracket_notices) records what was told in the transaction
-        # that queues the message. A crash before it leaves the step untold in the
+        # The subscriber (bot.bracket_notices) records what was notified of in the transaction
+        # that queues the message. A crash before it leaves the step not notified in the
         # database, and the next pass after the restart emits it again.
         await self._bus.publish(
             Event(

@@ -63,11 +63,11 @@ class CloseReason(StrEnum):
     ENTRY_NOT_SENT = "ENTRY_NOT_SENT"  # the process stopped before the entry order was stored
 
 
-# Steps of a bracket that happen once and are told once, recorded in ``Bracket.reported_steps``.
+# Steps of a bracket that happen once and are sent once, recorded in ``Bracket.reported_steps``.
 STEP_STOP_MOVED = "stop_moved"
 STEP_FALLBACK = "fallback"
 STEP_END = "end"
-TOLD_STEPS = frozenset({STEP_STOP_MOVED, STEP_FALLBACK, STEP_END})
+ONCE_STEPS = frozenset({STEP_STOP_MOVED, STEP_FALLBACK, STEP_END})
 
 
 class LegRole(StrEnum):
@@ -128,7 +128,7 @@ class Bracket:
     reported_entry: Decimal = ZERO
     reported_exits: tuple[Decimal, ...] = field(default_factory=tuple)
     reported_cover: Decimal = ZERO
-    # Steps told once (TOLD_STEPS): the stop moved, the fallback to watched exits, the end.
+    # Steps sent once (ONCE_STEPS): the stop moved, the fallback to watched exits, the end.
     reported_steps: frozenset[str] = frozenset()
     stop_moved: bool = False
     closed_at: datetime | None = None

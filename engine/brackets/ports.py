@@ -18,7 +18,7 @@ class BracketRepository(Protocol):
         """Store the plan and state; leaves what was reported to the user as stored."""
         ...
 
-    async def record_told(
+    async def record_notified(
         self,
         bracket_id: uuid.UUID,
         *,
@@ -27,7 +27,7 @@ class BracketRepository(Protocol):
         cover: Decimal | None = None,
         step: str | None = None,
     ) -> bool:
-        """Raise what the user was told (only forward); return False when nothing rose."""
+        """Raise what the user was notified of (only forward); return False when nothing rose."""
         ...
 
     async def list_ended_since(self, since: datetime) -> list[Bracket]:
@@ -35,7 +35,7 @@ class BracketRepository(Protocol):
         ...
 
     async def lower_cover(self, bracket_id: uuid.UUID, cover: Decimal) -> None:
-        """Lower the cover last told to ``cover`` when it is below it."""
+        """Lower the cover last notified to ``cover`` when it is below it."""
         ...
 
     async def get(self, bracket_id: uuid.UUID) -> Bracket | None: ...

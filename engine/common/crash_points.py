@@ -46,8 +46,8 @@ POINTS = frozenset(
         # An exit's fill is recorded; the other exits have not been adjusted yet.
         "bracket_exit_filled",
         # An order's or a bracket's change is committed and its event published; the
-        # subscriber has not yet queued the push and recorded it as told.
-        "event_before_told",
+        # subscriber has not yet queued the push and recorded it as notified.
+        "event_before_notified",
     }
 )
 

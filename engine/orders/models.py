@@ -164,7 +164,7 @@ class Order:
     twap_id: uuid.UUID | None = None
     # The order this one replaced by cancel-replace (exchanges without amend).
     replaces_order_id: uuid.UUID | None = None
-    # The state the user was last told about, by a push or on the card they pressed
+    # The state the user was last notified about, by a push or on the card they pressed
     # (None: nothing yet). Written in the transaction that queues the push.
     notified_status: OrderStatus | None = None
     notified_filled: Decimal | None = None
@@ -175,12 +175,12 @@ class Order:
         return self.bracket_id is not None and self.bracket_leg != "entry"
 
     @property
-    def told(self) -> bool:
-        """True when the user was told the order's current status and filled quantity."""
+    def is_notified(self) -> bool:
+        """True when the user was notified of the order's current status and filled quantity."""
         return self.notified_status is self.status and self.notified_filled == self.filled_quantity
 
-    def mark_told(self) -> None:
-        """Record that the user is told the current state (a push is queued, or the card shows it)."""
+    def mark_notified(self) -> None:
+        """Record that the user is sent the current state (a push is queued, or the card shows it)."""
         self.notified_status = self.status
         self.notified_filled = self.filled_quantity
 

@@ -31,13 +31,13 @@ class OrderRepository(Protocol):
 
     async def update(self, order: Order) -> None: ...
 
-    async def mark_told(self, order: Order) -> bool:
-        """Record the order's current status and filled quantity as told, unless the stored record
+    async def mark_notified(self, order: Order) -> bool:
+        """Record the order's current status and filled quantity as notified, unless the stored record
         changed since ``order`` was read; return whether it was recorded."""
         ...
 
-    async def list_untold(self, since: datetime, limit: int = 500) -> list[Order]:
-        """Return orders outside brackets, changed since ``since``, not PENDING, whose state was not told."""
+    async def list_unnotified(self, since: datetime, limit: int = 500) -> list[Order]:
+        """Return orders outside brackets changed since ``since``, not PENDING, whose state was not sent."""
         ...
 
     async def add_fill(self, fill: Fill) -> None: ...
@@ -105,7 +105,7 @@ class OrderDraftRepository(Protocol):
         ...
 
     async def mark_reported(self, draft_id: uuid.UUID, at: datetime) -> None:
-        """Record that the user was told the outcome of the CONFIRMED draft."""
+        """Record that the user was notified of the outcome of the CONFIRMED draft."""
         ...
 
     async def list_unreported(self) -> list[OrderDraft]:

@@ -348,7 +348,7 @@ class OrderService:
             previous, new_fills = apply_report(order, report)
             order.updated_at = self._clock.now()
             if shown_inline:
-                order.mark_told()  # the card shows the outcome
+                order.mark_notified()  # the card shows the outcome
             await uow.orders.add(order)
             await _store_fills(uow, order, new_fills)
             outcome.append((previous, len(new_fills)))
@@ -391,7 +391,7 @@ class OrderService:
         order.reject_reason = reason
         order.updated_at = self._clock.now()
         if shown_inline:
-            order.mark_told()
+            order.mark_notified()
         async with self._uow() as uow:
             if draft_id is not None:
                 await self.drafts.close_in(uow, user, draft_id)
@@ -446,7 +446,7 @@ class OrderService:
             stored.reject_reason = reason
             stored.updated_at = self._clock.now()
             if shown_inline:
-                stored.mark_told()
+                stored.mark_notified()
             await uow.orders.update(stored)
             await uow.commit()
         copy_state(stored, order)
@@ -476,7 +476,7 @@ class OrderService:
             previous, new_fills = apply_report(stored, report)
             stored.updated_at = self._clock.now()
             if shown_inline:
-                stored.mark_told()  # the card the user pressed shows the new state
+                stored.mark_notified()  # the card the user pressed shows the new state
             await uow.orders.update(stored)
             await _store_fills(uow, stored, new_fills)
             await uow.commit()

@@ -95,14 +95,14 @@ class SqlBracketRepository:
         await self._session.flush()
 
     async def update(self, bracket: Bracket) -> None:
-        """Store the bracket's plan and state; what was told changes only through ``record_told``."""
+        """Store the bracket's plan and state; ``record_notified`` alone changes the notification record."""
         row = await self._session.get(BracketRow, bracket.id)
         if row is None:
             raise LookupError(f"bracket {bracket.id} does not exist")
         _fill_row(row, bracket)
         await self._session.flush()
 
-    async def record_told(
+    async def record_notified(
         self,
         bracket_id: uuid.UUID,
         *,
@@ -111,11 +111,11 @@ class SqlBracketRepository:
         cover: Decimal | None = None,
         step: str | None = None,
     ) -> bool:
-        """Raise what the user was told to the given values; return False when none of them is higher.
+        """Raise what the user was notified of to the given values; return False when none of them is higher.
 
-        Only forward: a value at or below the stored one, or a step (``TOLD_STEPS``)
-        recorded already, changes nothing, so what another pass or process told
-        is not told again.
+        Only forward: a value at or below the stored one, or a step (``ONCE_STEPS``)
+        recorded already, changes nothing, so what another pass or process notified
+        is not sent again.
         """
 
         def raise_to(reported: dict[str, Any]) -> bool:
@@ -136,7 +136,7 @@ class SqlBracketRepository:
         return await self._change_reported(bracket_id, raise_to)
 
     async def lower_cover(self, bracket_id: uuid.UUID, cover: Decimal) -> None:
-        """Lower the cover last told when the exits cover less (a target sold), so a later rise is told."""
+        """Lower the cover last notified when the exits cover less, so a later rise is sent."""
 
         def lower(reported: dict[str, Any]) -> bool:
             if cover >= Decimal(reported["cover"]):

@@ -189,8 +189,8 @@ class SqlOrderRepository:
         if result.rowcount == 0:  # type: ignore[attr-defined]
             raise LookupError(f"order {order.id} does not exist")
 
-    async def mark_told(self, order: Order) -> bool:
-        """Record the order's current status and filled quantity as told; False when someone did first.
+    async def mark_notified(self, order: Order) -> bool:
+        """Record the order's current status and filled quantity as notified; False when someone did first.
 
         The update applies only while the stored record is still the one
         ``order`` was read with, so two passes that race tell the user once.
@@ -208,16 +208,16 @@ class SqlOrderRepository:
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             return False
-        order.mark_told()
+        order.mark_notified()
         return True
 
-    async def list_untold(self, since: datetime, limit: int = 500) -> list[Order]:
-        """Return orders outside brackets, changed since ``since``, whose user was not told their state.
+    async def list_unnotified(self, since: datetime, limit: int = 500) -> list[Order]:
+        """Return orders outside brackets, changed since ``since``, whose user was not notified their state.
 
-        PENDING orders are left out: nothing is told about them. Both filled
+        PENDING orders are left out: nothing is sent about them. Both filled
         quantities are stored as canonical text on SQLite, so equal amounts are
-        equal text; Python compares them again as numbers. Orders already told
-        must not take places in the batch, or they would crowd out untold ones.
+        equal text; Python compares them again as numbers. Orders already notified
+        must not take places in the batch, or they would crowd out not notified ones.
         """
         rows = list(
             await self._session.execute(
@@ -234,7 +234,7 @@ class SqlOrderRepository:
                 .limit(limit)
             )
         )
-        return [order for order in await self._with_fills(rows) if not order.told]
+        return [order for order in await self._with_fills(rows) if not order.is_notified]
 
     async def add_fill(self, fill: Fill) -> None:
         await self._session.execute(_INSERT_FILL, _fill_values(fill))

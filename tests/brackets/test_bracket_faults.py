@@ -195,18 +195,18 @@ def hits(services: Services, target: int) -> int:
     return sum(f"target {target} hit" in text for text in queued(services))
 
 
-async def test_step_cut_off_before_told_is_told_once_after_restart(
+async def test_crashed_step_sent_once(
     make_services: ServicesFactory, clock: ManualClock, crash_at
 ) -> None:  # type: ignore[no-untyped-def]
     services = await with_notices(await make_services())
     at_candle(clock, ENTRY_CANDLE)
     bracket, _events = await start_bracket(services, long_request())
-    # The entry and the exits were shown on the confirmation card: recorded as told, nothing queued.
+    # The entry and the exits were shown on the confirmation card: recorded as notified, nothing queued.
     shown = (await view_of(services, bracket)).bracket
     assert (shown.reported_entry, shown.reported_cover) == (QUANTITY, QUANTITY)
     assert queued(services) == []
 
-    crash_at("event_before_told")
+    crash_at("event_before_notified")
     with pytest.raises(Crash):
         await run_until(services, clock, [candle_start(index) for index in range(154, 157)])
     assert hits(services, 1) == 0, "the crash came before the message was queued"
@@ -226,7 +226,7 @@ async def test_step_cut_off_before_told_is_told_once_after_restart(
 
 
 async def test_engine_alone_emits_each_step_once(make_services: ServicesFactory, clock: ManualClock) -> None:
-    """Without the bot's subscriber nothing records a step as told; the keeper emits it once per process."""
+    """Emit each step once per process when no subscriber records it."""
     services = await make_services()
     at_candle(clock, ENTRY_CANDLE)
     bracket, events = await start_bracket(services, long_request())
@@ -238,17 +238,17 @@ async def test_engine_alone_emits_each_step_once(make_services: ServicesFactory,
     assert (await view_of(services, bracket)).bracket.reported_entry == D(0), "nobody recorded it"
 
 
-async def test_end_cut_off_before_told_is_told_once_after_restart(
+async def test_crashed_end_sent_once(
     make_services: ServicesFactory, clock: ManualClock, crash_at
 ) -> None:  # type: ignore[no-untyped-def]
     services = await make_services()
     notices = BracketNotices(services, services.notifier)
-    told = notices.on_event
+    notified = notices.on_event
 
     async def crash_at_the_end(event: Event) -> None:
         if event.name == "bracket_closed":
-            crash_at("event_before_told")
-        await told(event)
+            crash_at("event_before_notified")
+        await notified(event)
 
     notices.on_event = crash_at_the_end  # type: ignore[method-assign]
     notices.subscribe()
@@ -275,7 +275,7 @@ async def test_end_cut_off_before_told_is_told_once_after_restart(
     assert sum("target 2 hit" in text for text in queued(third)) == 1
 
 
-async def test_entry_refused_on_the_card_is_not_pushed_after_restart(
+async def test_rejected_entry_not_pushed_again(
     make_services: ServicesFactory, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The card shows why the entry was refused; the bracket's end is not pushed again at the next start."""

@@ -268,13 +268,13 @@ async def test_kill_at_each_step_of_the_order_path(
             process.kill()
 
 
-def told(database: Path) -> list[tuple[str, str | None]]:
-    """(status, status the user was told) of every order PATRIOT stored."""
+def notification_states(database: Path) -> list[tuple[str, str | None]]:
+    """(status, status the user was notified of) of every order PATRIOT stored."""
     with sqlite3.connect(database) as connection:
         return connection.execute("SELECT status, notified_status FROM orders ORDER BY created_at").fetchall()
 
 
-async def test_kill_before_the_user_is_told(telegram: FakeTelegramServer, tmp_path: Path) -> None:
+async def test_kill_before_push_recorded(telegram: FakeTelegramServer, tmp_path: Path) -> None:
     """The order's state is committed and its event published; the process ends before the push is queued."""
     database = tmp_path / "e2e.db"
     runs: list[BotProcess] = []
@@ -293,19 +293,19 @@ async def test_kill_before_the_user_is_told(telegram: FakeTelegramServer, tmp_pa
         await exits_with(runs[-1], CRASH_EXIT_CODE)
 
         # The order sync rejects the order PAPER never got; the process ends before telling it.
-        await exits_with(run("event_before_told"), CRASH_EXIT_CODE)
-        assert told(database) == [("REJECTED", None)]
+        await exits_with(run("event_before_notified"), CRASH_EXIT_CODE)
+        assert notification_states(database) == [("REJECTED", None)]
         assert count_messages(telegram, REJECTED, pressed) == 0
 
         restarted = run(None)
         await until(restarted, lambda: count_messages(telegram, REJECTED, pressed) >= 1, "the rejection")
         await asyncio.sleep(1.5)  # a second message, if any, would come now
         assert count_messages(telegram, REJECTED, pressed) == 1
-        assert told(database) == [("REJECTED", "REJECTED")]
+        assert notification_states(database) == [("REJECTED", "REJECTED")]
         restarted.terminate()
         assert await asyncio.to_thread(restarted.wait, 15) == 0
 
-        # One more start looks again and finds nothing untold.
+        # One more start looks again and finds nothing not notified.
         again = run(None)
         await until(again, lambda: "Start-up reconciliation" in again.stderr(), "the start-up reconciliation")
         await asyncio.sleep(1.0)

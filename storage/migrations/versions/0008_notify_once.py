@@ -1,4 +1,4 @@
-"""told once: the state of each order the user was last told about, and a bracket's steps told once
+"""sent once: the state of each order the user was last notified about, and a bracket's steps sent once
 
 Revision ID: 0008
 Revises: 0007
@@ -25,14 +25,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("notified_status", sa.String(length=24), nullable=True))
         batch_op.add_column(sa.Column("notified_filled", storage.types.DecimalText(), nullable=True))
         batch_op.create_index("ix_orders_updated_at", ["updated_at"], unique=False)
-    # Orders stored before this revision were told by the code of their time; nobody
+    # Orders stored before this revision were notified by the code of their time; nobody
     # gets an old message at the first start after the upgrade.
     op.execute("UPDATE orders SET notified_status = status, notified_filled = filled_quantity")
     _backfill_bracket_steps()
 
 
 def _backfill_bracket_steps() -> None:
-    """Record as told each once-only step a bracket has taken: the code of its time emitted it then."""
+    """Record as notified each once-only step a bracket has taken: the code of its time emitted it then."""
     connection = op.get_bind()
     rows = connection.execute(
         sa.text(

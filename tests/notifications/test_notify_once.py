@@ -1,4 +1,4 @@
-"""An order's push and the record that its owner was told commit together: a crash loses and repeats nothing.
+"""An order's push and its notification record commit together, so a crash loses and repeats nothing.
 
 The crash is played in the test process, as in tests/brackets/test_bracket_faults.py:
 the crash point raises instead of ending the process, and the start-up
@@ -87,13 +87,13 @@ async def test_push_and_record_commit_together(services: Services) -> None:
     found = await stored(services, order.id)
     assert found.status is OrderStatus.FILLED
     assert (found.notified_status, found.notified_filled) == (OrderStatus.FILLED, D("0.001"))
-    assert await services.notifier.tell_untold_orders(services.clock.now() - TELL_MISSED_WITHIN) == 0
+    assert await services.notifier.notify_missed_orders(services.clock.now() - TELL_MISSED_WITHIN) == 0
     assert sum(BOUGHT in text for text in queued(services)) == 1, "a second pass repeats nothing"
 
 
-async def test_crash_before_told_is_told_once_after_restart(services: Services, crash_at) -> None:  # type: ignore[no-untyped-def]
+async def test_crashed_push_sent_once(services: Services, crash_at) -> None:  # type: ignore[no-untyped-def]
     user = await trader(services)
-    crash_at("event_before_told")
+    crash_at("event_before_notified")
 
     with pytest.raises(Crash):
         await place(services, user, shown_inline=False)
@@ -105,17 +105,17 @@ async def test_crash_before_told_is_told_once_after_restart(services: Services, 
     # A second start, and a second process with its own notifier, tell nothing again.
     await reconcile_at_start(services)
     other = Notifier(services.outbox, services.i18n, services.uow)
-    assert await other.tell_untold_orders(services.clock.now() - TELL_MISSED_WITHIN) == 0
+    assert await other.notify_missed_orders(services.clock.now() - TELL_MISSED_WITHIN) == 0
     assert sum(BOUGHT in text for text in queued(services)) == 1
 
 
-async def test_racing_tellers_queue_one_message(services: Services, crash_at) -> None:  # type: ignore[no-untyped-def]
+async def test_racing_notifiers_queue_once(services: Services, crash_at) -> None:  # type: ignore[no-untyped-def]
     user = await trader(services)
-    crash_at("event_before_told")
+    crash_at("event_before_notified")
     with pytest.raises(Crash):
         await place(services, user, shown_inline=False)
     async with services.uow(read_only=True) as uow:
-        (order,) = await uow.orders.list_untold(services.clock.now() - TELL_MISSED_WITHIN)
+        (order,) = await uow.orders.list_unnotified(services.clock.now() - TELL_MISSED_WITHIN)
 
     other = Notifier(services.outbox, services.i18n, services.uow)
     results = await asyncio.gather(services.notifier.tell_order(order.id), other.tell_order(order.id))
@@ -124,20 +124,20 @@ async def test_racing_tellers_queue_one_message(services: Services, crash_at) ->
     assert sum(BOUGHT in text for text in queued(services)) == 1
 
 
-async def test_shown_inline_is_recorded_and_not_told_again(services: Services) -> None:
+async def test_inline_order_not_pushed(services: Services) -> None:
     user = await trader(services)
 
     order = await place(services, user, shown_inline=True)
 
     found = await stored(services, order.id)
-    assert found.told, "the card shows the outcome, and the order's own transaction records it"
+    assert found.is_notified, "the card shows the outcome, and the order's own transaction records it"
     await reconcile_at_start(services)
     assert not any(BOUGHT in text for text in queued(services))
 
 
 async def test_suspended_user_gets_nothing_after_restart(services: Services, crash_at) -> None:  # type: ignore[no-untyped-def]
     user = await trader(services)
-    crash_at("event_before_told")
+    crash_at("event_before_notified")
     with pytest.raises(Crash):
         await place(services, user, shown_inline=False)
     await services.admin.set_status(ADMIN_ID, TRADER, UserStatus.SUSPENDED, "test")
@@ -147,41 +147,42 @@ async def test_suspended_user_gets_nothing_after_restart(services: Services, cra
 
     assert queued(services) == before, "nothing is pushed about orders to a suspended user"
     async with services.uow(read_only=True) as uow:
-        assert await uow.orders.list_untold(services.clock.now() - TELL_MISSED_WITHIN) == []
+        assert await uow.orders.list_unnotified(services.clock.now() - TELL_MISSED_WITHIN) == []
 
 
-async def test_old_changes_are_not_told(services: Services, clock: ManualClock, crash_at) -> None:  # type: ignore[no-untyped-def]
+async def test_old_changes_not_sent(services: Services, clock: ManualClock, crash_at) -> None:  # type: ignore[no-untyped-def]
     user = await trader(services)
-    crash_at("event_before_told")
+    crash_at("event_before_notified")
     with pytest.raises(Crash):
         await place(services, user, shown_inline=False)
 
     clock.set(clock.now() + TELL_MISSED_WITHIN * 2)
-    await services.notifier.tell_untold_orders(clock.now() - TELL_MISSED_WITHIN)
+    await services.notifier.notify_missed_orders(clock.now() - TELL_MISSED_WITHIN)
 
-    assert not any(BOUGHT in text for text in queued(services)), "a change older than a day stays untold"
+    assert not any(BOUGHT in text for text in queued(services)), "a change older than a day is not sent"
 
 
-async def test_told_partial_fills_do_not_crowd_out_untold_orders(
+async def test_sent_partial_fills_leave_batch_room(
     services: Services, clock: ManualClock, crash_at
 ) -> None:  # type: ignore[no-untyped-def]
-    """The start-up sweep reads a limited batch: orders already told must not fill it."""
+    """The start-up sweep reads a limited batch: orders already notified must not fill it."""
     user = await trader(services)
-    told = [await place(services, user, shown_inline=False) for _ in range(2)]
+    notified = [await place(services, user, shown_inline=False) for _ in range(2)]
     with sqlite3.connect(database(services)) as connection:
         connection.executemany(
             "UPDATE orders SET status = 'PARTIALLY_FILLED', notified_status = 'PARTIALLY_FILLED' "
             "WHERE id = ?",
-            [(order.id.hex,) for order in told],
+            [(order.id.hex,) for order in notified],
         )
     clock.set(clock.now() + timedelta(seconds=1))
-    crash_at("event_before_told")
+    crash_at("event_before_notified")
     with pytest.raises(Crash):
         await place(services, user, shown_inline=False)
     with sqlite3.connect(database(services)) as connection:
-        (untold_id,) = connection.execute("SELECT id FROM orders WHERE notified_status IS NULL").fetchone()
+        query = "SELECT id FROM orders WHERE notified_status IS NULL"
+        (unnotified_id,) = connection.execute(query).fetchone()
 
     async with services.uow(read_only=True) as uow:
-        found = await uow.orders.list_untold(clock.now() - TELL_MISSED_WITHIN, limit=2)
+        found = await uow.orders.list_unnotified(clock.now() - TELL_MISSED_WITHIN, limit=2)
 
-    assert [order.id.hex for order in found] == [untold_id]
+    assert [order.id.hex for order in found] == [unnotified_id]

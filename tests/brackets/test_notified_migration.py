@@ -1,4 +1,4 @@
-"""Migration 0008 records as told what the code before it told, so an upgrade sends no old messages."""
+"""Migration 0008 marks existing orders and brackets as notified, so an upgrade sends no old messages."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _downgrade_to_0007(connection: Connection) -> None:
     command.downgrade(alembic_config(connection), "0007")
 
 
-async def test_upgrade_backfills_told_records(make_services: ServicesFactory, clock: ManualClock) -> None:
+async def test_upgrade_backfills_records(make_services: ServicesFactory, clock: ManualClock) -> None:
     services = await make_services()
     at_candle(clock, ENTRY_CANDLE)
     await start_bracket(services, long_request())
@@ -49,15 +49,15 @@ async def test_upgrade_backfills_told_records(make_services: ServicesFactory, cl
         rows = statuses.fetchall()
         (reported,) = raw.execute("SELECT reported FROM brackets").fetchone()
     assert len(rows) > 1
-    assert all(status == told for status, told, _filled, _told_filled in rows)
-    assert all(filled == told_filled for _status, _told, filled, told_filled in rows)
+    assert all(status == notified for status, notified, _filled, _notified_filled in rows)
+    assert all(filled == recorded for _status, _notified, filled, recorded in rows)
     assert json.loads(reported)["steps"] == ["end", "stop_moved"]
 
     # The first start after the upgrade finds nothing left to tell.
     restarted = await make_services()
     since = clock.now() - TELL_MISSED_WITHIN
     assert await restarted.brackets.keeper.tell_missed_ends(since) == 0
-    assert await restarted.notifier.tell_untold_orders(since) == 0
+    assert await restarted.notifier.notify_missed_orders(since) == 0
 
 
 def _counts(path: Path) -> dict[str, int]:
