@@ -1,4 +1,4 @@
-"""The ``patriot`` command line: run, chat, db upgrade, keys generate and keys rotate."""
+"""The ``patriot`` command line: run, chat, db upgrade and downgrade, keys generate and keys rotate."""
 
 from __future__ import annotations
 
@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply every pending migration")
+    downgrade = db_commands.add_parser("downgrade", help="undo migrations down to a revision")
+    downgrade.add_argument("revision", help="the revision to go back to, such as 0007")
 
     keys = commands.add_parser("keys", help="the master key that encrypts exchange API keys")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)
@@ -106,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Invalid settings:\n  - {exc}", file=sys.stderr)
             return EXIT_CONFIG
     if args.command == "db":
-        return asyncio.run(_db_upgrade(settings))
+        return asyncio.run(_db_migrate(settings, getattr(args, "revision", None)))
     if args.command == "keys":
         from bot.keys_cli import generate, rotate
 
@@ -143,9 +145,11 @@ def _run(settings: Settings) -> int:
         return EXIT_FAILURE
 
 
-async def _db_upgrade(settings: Settings) -> int:
+async def _db_migrate(settings: Settings, downgrade_to_revision: str | None) -> int:
+    from alembic.util import CommandError
+
     from storage.db import Database
-    from storage.migrate import upgrade_to_head
+    from storage.migrate import downgrade_to, upgrade_to_head
 
     database = Database(
         settings.database.database_url,
@@ -153,7 +157,13 @@ async def _db_upgrade(settings: Settings) -> int:
         sqlite_driver=settings.database.database_sqlite_driver,
     )
     try:
-        revision = await upgrade_to_head(database)
+        if downgrade_to_revision is None:
+            revision = await upgrade_to_head(database)
+        else:
+            revision = await downgrade_to(database, downgrade_to_revision)
+    except CommandError as exc:
+        print(f"Cannot migrate to {downgrade_to_revision or 'head'}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     finally:
         await database.dispose()
     print(f"Database is at revision {revision}")

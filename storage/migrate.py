@@ -71,21 +71,67 @@ async def upgrade_to_head(database: Database) -> str | None:
     """Apply every pending migration and return the revision the database is now at."""
     async with database.write_engine.connect() as connection:
         before = await connection.run_sync(_stored_revision)
+        await connection.rollback()
         head = head_from_files()
         if head is not None and before == head:
             return before
-        await connection.run_sync(_upgrade)
-        await connection.commit()
-        after = await connection.run_sync(_current_revision)
+        after = await connection.run_sync(_migrate, "upgrade", "head")
     if before != after:
         logger.info("Database schema upgraded from %s to %s", before or "empty", after)
     return after
 
 
-def _upgrade(connection: Connection) -> None:
+async def downgrade_to(database: Database, revision: str) -> str | None:
+    """Undo migrations down to ``revision`` and return the revision the database is now at."""
+    async with database.write_engine.connect() as connection:
+        before = await connection.run_sync(_stored_revision)
+        await connection.rollback()
+        after = await connection.run_sync(_migrate, "downgrade", revision)
+    if before != after:
+        logger.info("Database schema downgraded from %s to %s", before or "empty", after)
+    return after
+
+
+def _migrate(connection: Connection, direction: str, revision: str) -> Any:
+    """Run Alembic's upgrade or downgrade in one transaction, with SQLite's foreign keys off.
+
+    A batch operation rebuilds a table by copying it and dropping the old one; with
+    foreign keys on, the drop deletes every row that points at it through ON DELETE
+    CASCADE. SQLite ignores the pragma inside a transaction, so it is set before.
+    """
     from alembic import command
 
-    command.upgrade(alembic_config(connection), "head")
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _pragma(connection, "PRAGMA foreign_keys=OFF")
+    try:
+        connection.begin()  # Alembic then runs every step in this transaction instead of one each
+        getattr(command, direction)(alembic_config(connection), revision)
+        if sqlite:
+            _require_consistent_keys(connection)
+        revision_now = _current_revision(connection)
+        connection.commit()
+        return revision_now
+    finally:
+        if sqlite:
+            connection.rollback()
+            _pragma(connection, "PRAGMA foreign_keys=ON")
+
+
+def _pragma(connection: Connection, statement: str) -> None:
+    # Straight to the driver: SQLAlchemy would begin a transaction first.
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(statement)
+    finally:
+        cursor.close()
+
+
+def _require_consistent_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({row[0] for row in broken})
+        raise RuntimeError(f"migration failed: rows with missing foreign key targets in {', '.join(tables)}")
 
 
 def _stored_revision(connection: Connection) -> str | None:

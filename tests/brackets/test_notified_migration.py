@@ -6,21 +6,14 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
-from sqlalchemy.engine import Connection
+from sqlalchemy import text
 
 from bot.scheduler import TELL_MISSED_WITHIN
 from engine.common.clock import ManualClock
 from storage.db import Database
-from storage.migrate import alembic_config, upgrade_to_head
+from storage.migrate import downgrade_to, upgrade_to_head
 from tests.brackets.conftest import ServicesFactory, at_candle, candle_start, run_until
 from tests.brackets.test_paper_brackets import ENTRY_CANDLE, LAST_CANDLE, long_request, start_bracket
-
-
-def _downgrade_to_0007(connection: Connection) -> None:
-    from alembic import command
-
-    command.downgrade(alembic_config(connection), "0007")
 
 
 async def test_upgrade_backfills_records(make_services: ServicesFactory, clock: ManualClock) -> None:
@@ -32,9 +25,7 @@ async def test_upgrade_backfills_records(make_services: ServicesFactory, clock: 
 
     # Back to the schema before 0008, as a database written by the code before it.
     database = Database(f"sqlite+aiosqlite:///{path}")
-    async with database.write_engine.connect() as connection:
-        await connection.run_sync(_downgrade_to_0007)
-        await connection.commit()
+    await downgrade_to(database, "0007")
     with sqlite3.connect(path) as raw:
         (reported,) = raw.execute("SELECT reported FROM brackets").fetchone()
         record = json.loads(reported)
@@ -79,9 +70,7 @@ async def test_downgrade_and_upgrade_keep_every_fill(
     assert before["fills"] > 0
 
     database = Database(f"sqlite+aiosqlite:///{path}")
-    async with database.write_engine.connect() as connection:
-        await connection.run_sync(_downgrade_to_0007)
-        await connection.commit()
+    await downgrade_to(database, "0007")
     downgraded = _counts(path)
     await upgrade_to_head(database)
     await database.dispose()
@@ -94,18 +83,8 @@ async def test_downgrade_and_upgrade_keep_every_fill(
     assert "ix_orders_updated_at" in indexes
 
 
-def _downgrade_to_0004(connection: Connection) -> None:
-    from alembic import command
-
-    command.downgrade(alembic_config(connection), "0004")
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="0006 and 0005 downgrade in batch mode: rebuilding orders and users with foreign keys on "
-    "deletes fills, accounts and orders through ON DELETE CASCADE; migrations need foreign keys off",
-)
 async def test_older_downgrades_keep_every_row(make_services: ServicesFactory, clock: ManualClock) -> None:
+    """Downgrades that rebuild tables run with foreign keys off, so no cascade deletes a row."""
     services = await make_services()
     at_candle(clock, ENTRY_CANDLE)
     await start_bracket(services, long_request())
@@ -116,11 +95,14 @@ async def test_older_downgrades_keep_every_row(make_services: ServicesFactory, c
         (accounts,) = raw.execute("SELECT count(*) FROM accounts").fetchone()
 
     database = Database(f"sqlite+aiosqlite:///{path}")
-    async with database.write_engine.connect() as connection:
-        await connection.run_sync(_downgrade_to_0004)
-        await connection.commit()
-    await database.dispose()
-
+    assert await downgrade_to(database, "0004") == "0004"
     with sqlite3.connect(path) as raw:
         assert raw.execute("SELECT count(*) FROM accounts").fetchone() == (accounts,)
+    assert _counts(path) == before
+
+    await upgrade_to_head(database)
+    async with database.write_engine.connect() as connection:
+        foreign_keys = (await connection.execute(text("PRAGMA foreign_keys"))).scalar()
+    await database.dispose()
+    assert foreign_keys == 1  # the pooled connection has them back on
     assert _counts(path) == before

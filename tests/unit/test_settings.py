@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
@@ -138,3 +139,29 @@ def test_env_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     (tmp_path / ".env").write_bytes(b"LOG_LEVEL=INFO\nADMIN_IDS=\xff\n")
     with pytest.raises(SettingsError, match=r"\.env: not UTF-8"):
         load_settings()
+
+
+def test_db_downgrade_and_upgrade(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
+    assert main(["db", "upgrade"]) == 0
+    head = capsys.readouterr().out.split()[-1]
+
+    assert main(["db", "downgrade", "0007"]) == 0
+    assert capsys.readouterr().out.strip() == "Database is at revision 0007"
+    assert main(["db", "upgrade"]) == 0
+    assert capsys.readouterr().out.split()[-1] == head
+
+
+def test_db_downgrade_to_unknown_revision_names_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
+    assert main(["db", "upgrade"]) == 0
+    head = capsys.readouterr().out.split()[-1]
+
+    assert main(["db", "downgrade", "9999"]) == 2
+    assert "Cannot migrate to 9999" in capsys.readouterr().err
+    with sqlite3.connect(tmp_path / "p.db") as raw:
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
