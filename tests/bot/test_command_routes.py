@@ -1,0 +1,136 @@
+"""Commands reach their handler through the command table and answer as aiogram's router walk does."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram import Router
+
+from bot import filters
+from bot.command_routes import CommandTable
+from bot.settings import Settings
+from tests.conftest import ADMIN_ID, make_settings
+from tests.harness import BotHarness, register, texts
+
+USER = 4242
+NEWCOMER = 4343
+# Ids, times and amounts that differ between two sends of the same command.
+VOLATILE = re.compile(r"[0-9a-f]{8,}|\d+")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, migrated_database: Path) -> Settings:
+    """Every command twice per user is more than the default rate limit lets through."""
+    shutil.copy(migrated_database, tmp_path / "test.db")
+    return make_settings(tmp_path, rate_limit={"commands_per_minute": 10_000})
+
+
+def walked(harness: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the dispatcher walk the routers for every message from now on."""
+    monkeypatch.setattr(harness.dispatcher, "command_table", lambda: CommandTable())
+
+
+def spy_walk(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    walks: list[str] = []
+    original = Router.propagate_event
+
+    async def spy(self: Router, update_type: str, event: Any, **kwargs: Any) -> Any:
+        walks.append(update_type)
+        return await original(self, update_type, event, **kwargs)
+
+    monkeypatch.setattr(Router, "propagate_event", spy)
+    return walks
+
+
+async def replies(harness: BotHarness, user: int, text: str) -> list[str]:
+    return [VOLATILE.sub("#", reply) for reply in texts(await harness.send(user, text))]
+
+
+async def test_read_commands_skip_the_router_walk(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await register(harness, USER)
+    walks = spy_walk(monkeypatch)
+    for command in ("/portfolio", "/help", "/orders", "/alerts"):
+        assert texts(await harness.send(USER, command)), command
+    assert walks == []
+
+
+async def test_other_text_walks_the_routers(harness: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    await register(harness, USER)
+    walks = spy_walk(monkeypatch)
+    assert texts(await harness.send(USER, "hello")) == [
+        "I did not understand that. /help lists what I can do."
+    ]
+    assert "message" in walks
+
+
+async def test_table_picks_the_walks_handler(harness: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    chosen: list[str] = []
+
+    async def record(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        chosen.append(data["handler"].callback.__qualname__)
+        return await handler(event, data)
+
+    async def outcomes() -> dict[tuple[int, str], object]:
+        """The handler each command reached, or the refusal a gate before it sent."""
+        found: dict[tuple[int, str], object] = {}
+        for user in (USER, ADMIN_ID, NEWCOMER):
+            for name in names:
+                chosen.clear()
+                sent = await harness.send(user, f"/{name}")
+                found[user, name] = chosen[0] if chosen else texts(sent)
+        return found
+
+    # Registered before the first update, so the table's routes carry it too.
+    harness.dispatcher.message.middleware(record)
+    await register(harness, USER)
+    names = sorted(harness.dispatcher.command_table().routes)
+    assert {"portfolio", "help", "orders", "alerts", "users"} <= set(names)
+
+    routed = await outcomes()
+    walked(harness, monkeypatch)
+    assert await outcomes() == routed
+    assert routed[USER, "portfolio"] == "show_portfolio"
+    assert routed[ADMIN_ID, "users"] == "list_users"
+    assert routed[USER, "users"] == "unknown_message"
+
+
+@pytest.mark.parametrize("command", ["/portfolio", "/help", "/orders", "/alerts"])
+async def test_table_replies_as_the_walk(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    await register(harness, USER)
+    routed = await replies(harness, USER, command)
+    walked(harness, monkeypatch)
+    assert await replies(harness, USER, command) == routed
+
+
+@pytest.mark.parametrize("text", ["/portfolio@another_bot", "/Portfolio", "/portfolios"])
+async def test_near_commands_reach_the_fallback(harness: BotHarness, text: str) -> None:
+    await register(harness, USER)
+    assert texts(await harness.send(USER, text)) == ["Unknown command. /help lists what I can do."]
+
+
+async def test_command_to_this_bot_by_name(harness: BotHarness) -> None:
+    await register(harness, USER)
+    me = await harness.bot.me()
+    reply = texts(await harness.send(USER, f"/help@{me.username}"))
+    assert reply and "/portfolio" in reply[0]
+
+
+async def test_menu_button_leaves_the_username_step(harness: BotHarness) -> None:
+    asked = texts(await harness.send(NEWCOMER, "/start", username=None))
+    assert "Choose a username" in asked[-1]
+    label = next(label for label, command in filters.MENU_LABELS.items() if command == "help")
+
+    reply = texts(await harness.send(NEWCOMER, label, username=None))
+
+    # The step must not read the label as a username once the menu left it.
+    assert reply and "/portfolio" in reply[0]
+    context = harness.dispatcher.fsm.get_context(harness.bot, chat_id=NEWCOMER, user_id=NEWCOMER)
+    assert await context.get_state() is None
