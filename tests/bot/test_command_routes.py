@@ -11,7 +11,7 @@ import pytest
 from aiogram import Router
 
 from bot import filters
-from bot.command_routes import CommandTable
+from bot.command_routes import CallbackTable, CommandTable
 from bot.settings import Settings
 from tests.conftest import ADMIN_ID, make_settings
 from tests.harness import BotHarness, register, texts
@@ -98,6 +98,45 @@ async def test_table_picks_the_walks_handler(harness: BotHarness, monkeypatch: p
     assert routed[USER, "portfolio"] == "show_portfolio"
     assert routed[ADMIN_ID, "users"] == "list_users"
     assert routed[USER, "users"] == "unknown_message"
+
+
+async def test_presses_pick_the_walks_handler(harness: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    chosen: list[str] = []
+
+    async def record(handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        chosen.append(data["handler"].callback.__qualname__)
+        return await handler(event, data)
+
+    async def outcomes() -> dict[tuple[int, str], object]:
+        found: dict[tuple[int, str], object] = {}
+        for user in (USER, ADMIN_ID, NEWCOMER):
+            for data in payloads:
+                chosen.clear()
+                sent = await harness.press(user, data)
+                found[user, data] = chosen[0] if chosen else [VOLATILE.sub("#", str(r)) for r in sent]
+        return found
+
+    harness.dispatcher.callback_query.middleware(record)
+    await register(harness, USER)
+    prefixes = sorted(harness.dispatcher.callback_table().by_prefix)
+    assert {"od", "rp", "se", "st"} <= set(prefixes)
+    # Well-formed and malformed data of every prefix, and a prefix no class has.
+    payloads = [prefix + ":x" * fields for prefix in [*prefixes, "zz"] for fields in range(4)]
+    payloads.append("st:language")
+
+    routed = await outcomes()
+    monkeypatch.setattr(harness.dispatcher, "callback_table", lambda: CallbackTable())
+    assert await outcomes() == routed
+    assert routed[USER, "zz"] == "stale_button"
+    assert routed[USER, "st:language"] == "choose_language_button"
+
+
+async def test_press_skips_the_router_walk(harness: BotHarness, monkeypatch: pytest.MonkeyPatch) -> None:
+    await register(harness, USER)
+    walks = spy_walk(monkeypatch)
+    assert await harness.press(USER, "st:language")
+    assert await harness.press(USER, "zz:forged")
+    assert walks == []
 
 
 @pytest.mark.parametrize("command", ["/portfolio", "/help", "/orders", "/alerts"])
