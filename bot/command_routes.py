@@ -8,7 +8,7 @@ handler that aiogram's walk would have chosen, through the same inner
 middlewares and with the same handler data.
 
 Commands: the table maps a command name to its handler where the walk's
-answer is known in advance. That holds when the message has no conversation
+choice is known in advance. That holds when the message has no conversation
 state, its text is no main-menu label, and no handler before the command's
 own could match it. ``_possible_commands`` reads the filters of those
 earlier handlers (Command, StateFilter and MenuButton are understood; any
@@ -45,7 +45,7 @@ ANY = None  # _possible_commands: the handler may take any command
 
 
 @dataclass(frozen=True)
-class CommandRoute:
+class Route:
     """A handler, the routers above it (outermost first) and their inner middlewares."""
 
     handler: HandlerObject
@@ -60,8 +60,8 @@ class CommandRoute:
 
 @dataclass
 class CommandTable:
-    routes: dict[str, CommandRoute] = field(default_factory=dict)
-    # Names an earlier handler with other filters may take: they always walk the routers.
+    routes: dict[str, Route] = field(default_factory=dict)
+    # Names that an earlier handler with other filters may take. Messages with them walk the routers.
     contested: set[str] = field(default_factory=set)
 
 
@@ -72,7 +72,7 @@ def build_command_table(root: Router) -> CommandTable:
         for handler in router.message.handlers:
             names = _possible_commands(handler)
             if names is ANY:
-                return table  # this handler may take any command: nothing after it is certain
+                return table  # this handler may take any command, so no later handler is certain
             if _plain_command(handler) is not None and _plain_chain(router):
                 for name in names - table.contested:
                     table.routes.setdefault(name, _route(router, handler))
@@ -81,10 +81,10 @@ def build_command_table(root: Router) -> CommandTable:
     return table
 
 
-def _route(router: Router, handler: HandlerObject, event: str = "message") -> CommandRoute:
+def _route(router: Router, handler: HandlerObject, event: str = "message") -> Route:
     routers = tuple(reversed(tuple(router.chain_head)))
     middlewares = tuple(m for outer in routers for m in outer.observers[event].middleware)
-    return CommandRoute(handler, routers, middlewares, event)
+    return Route(handler, routers, middlewares, event)
 
 
 def _plain_chain(router: Router, event: str = "message") -> bool:
@@ -137,12 +137,12 @@ def _allows_no_state(states: Iterable[Any]) -> bool:
 class CallbackTable:
     """For each callback data prefix, the handlers that may take a press, in aiogram's order."""
 
-    separator: str | None = None  # None: the classes differ in separator, and every press walks
-    by_prefix: dict[str, tuple[CommandRoute, ...]] = field(default_factory=dict)
+    separator: str | None = None  # None when the classes differ in separator: every press walks
+    by_prefix: dict[str, tuple[Route, ...]] = field(default_factory=dict)
     # Handlers with no callback data filter: they may take any press, so every list has them.
-    unprefixed: tuple[CommandRoute, ...] = ()
+    unprefixed: tuple[Route, ...] = ()
 
-    def candidates(self, data: str | None) -> tuple[CommandRoute, ...] | None:
+    def candidates(self, data: str | None) -> tuple[Route, ...] | None:
         if self.separator is None or data is None:
             return None
         prefix = data.partition(self.separator)[0]
@@ -151,7 +151,7 @@ class CallbackTable:
 
 def build_callback_table(root: Router) -> CallbackTable:
     """Group the callback query handlers by the prefix of their callback data class."""
-    entries: list[tuple[str | None, CommandRoute]] = []
+    entries: list[tuple[str | None, Route]] = []
     separators: set[str] = set()
     for router in root.chain_tail:
         if not _plain_chain(router, "callback_query"):
@@ -215,10 +215,8 @@ class RoutedDispatcher(Dispatcher):
                 return await self._run_first(candidates, event, kwargs)
         return await super().propagate_event(update_type, event, **kwargs)
 
-    async def _run_command(
-        self, name: str, route: CommandRoute, message: Message, data: dict[str, Any]
-    ) -> Any:
-        """Call the route's handler as aiogram's walk would; UNHANDLED when a filter rejects the message."""
+    async def _run_command(self, name: str, route: Route, message: Message, data: dict[str, Any]) -> Any:
+        """Call the route's handler as aiogram's walk would, or return UNHANDLED when a filter rejects it."""
         found = await _matches(route, message, data)
         if found is None or found["command"].command != name:
             return UNHANDLED
@@ -226,7 +224,7 @@ class RoutedDispatcher(Dispatcher):
         # walk would try the next handler. No PATRIOT handler raises it.
         return await _call(route, message, found)
 
-    async def _run_first(self, candidates: tuple[CommandRoute, ...], event: Any, data: dict[str, Any]) -> Any:
+    async def _run_first(self, candidates: tuple[Route, ...], event: Any, data: dict[str, Any]) -> Any:
         """Call the first candidate whose filters pass, as the walk does over every handler."""
         for route in candidates:
             found = await _matches(route, event, data)
@@ -239,7 +237,7 @@ class RoutedDispatcher(Dispatcher):
         return UNHANDLED
 
 
-async def _matches(route: CommandRoute, event: Any, data: dict[str, Any]) -> dict[str, Any] | None:
+async def _matches(route: Route, event: Any, data: dict[str, Any]) -> dict[str, Any] | None:
     """Return the handler data when the filters of the route's routers and handler pass, else None."""
     for router in route.routers:
         passed, data = await router.observers[route.event].check_root_filters(event, **data)
@@ -251,7 +249,7 @@ async def _matches(route: CommandRoute, event: Any, data: dict[str, Any]) -> dic
     return data if passed else None
 
 
-def _call(route: CommandRoute, event: Any, data: dict[str, Any]) -> Any:
+def _call(route: Route, event: Any, data: dict[str, Any]) -> Any:
     call = MiddlewareManager.wrap_middlewares(route.middlewares, route.handler.call)
     return call(event, data)
 

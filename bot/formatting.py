@@ -23,7 +23,8 @@ from engine.common.money import strip_zeros
 
 TELEGRAM_TEXT_LIMIT = 4096
 DISPLAY_PRECISION = 60
-# Fraction digits an exact number shows at least room for (Babel's "#,##0.##################").
+# Babel's exact pattern "#,##0.##################" allows 18 fraction digits, and a longer
+# fraction widens it, so no digit is lost.
 EXACT_PLACES = 18
 _TAG = re.compile(r"<(/?)([a-zA-Z-]+)([^>]*)>")
 

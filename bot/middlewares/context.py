@@ -4,8 +4,8 @@ Each aiogram middleware is a hop through a wrapper built per update, so the
 steps that every update needs run here one after the other:
 
 1. count the update as in flight, so shutdown waits for the whole handling;
-2. load the registered user (``user``, or None) and ``is_admin``; write
-   last_seen_at at most once per ``LAST_SEEN_RESOLUTION``; clear the
+2. load the registered user (``user``, or None) and ``is_admin``, write
+   last_seen_at at most once per ``LAST_SEEN_RESOLUTION``, and clear the
    unreachable mark of a chat that writes again;
 3. pick the language: the user's saved one, else Telegram's language_code;
 4. leave an unfinished conversation on a command or a menu button

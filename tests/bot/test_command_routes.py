@@ -1,4 +1,4 @@
-"""Commands reach their handler through the command table and answer as aiogram's router walk does."""
+"""Commands and presses reach the handler that aiogram's router walk would choose, through the tables."""
 
 from __future__ import annotations
 

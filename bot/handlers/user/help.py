@@ -28,8 +28,8 @@ def help_text(audience: Audience) -> str:
     return _help_text(audience, get_i18n().current_locale, revision())
 
 
-# The list changes only when a command is registered (``revision``); building it
-# translates and escapes every description, a fifth of the CPU time of a /help.
+# The list changes only when a command is registered (``revision``). Building it translates
+# and escapes every description, which took a fifth of the CPU time of a /help.
 @lru_cache(maxsize=16)
 def _help_text(audience: Audience, _locale: str, _revision: int) -> str:
     lines = []
