@@ -37,6 +37,7 @@ from aiogram.dispatcher.event.handler import FilterObject, HandlerObject
 from aiogram.dispatcher.middlewares.manager import MiddlewareManager
 from aiogram.filters import Command, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
+from aiogram.fsm.state import State
 from aiogram.types import Message
 
 from bot import filters
@@ -116,8 +117,9 @@ def _filter_commands(item: FilterObject) -> set[str] | None:
     check = item.callback
     if isinstance(check, filters.MenuButton):
         return set()  # the table is used only for text that is no menu label
-    if isinstance(check, StateFilter):
-        return ANY if _allows_no_state(check.states) else set()
+    if isinstance(check, StateFilter | State):
+        states = check.states if isinstance(check, StateFilter) else (check,)
+        return ANY if _allows_no_state(states) else set()
     if isinstance(check, CommandStart):
         return {"start"}
     if isinstance(check, Command) and _exact_names(check):
@@ -130,7 +132,14 @@ def _exact_names(command: Command) -> bool:
 
 
 def _allows_no_state(states: Iterable[Any]) -> bool:
-    return any(state is None or state == "*" for state in states)
+    """Tell whether a StateFilter of ``states`` may pass with no state (unknown kinds: it may)."""
+    return not all(_named_state(state) for state in states)
+
+
+def _named_state(state: Any) -> bool:
+    """Tell whether ``state`` is one named state, which no state never equals."""
+    name = state.state if isinstance(state, State) else state
+    return isinstance(name, str) and name != "*"
 
 
 @dataclass

@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiogram import Router
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.state import State, StatesGroup, any_state, default_state
 
 from bot import filters
-from bot.command_routes import CallbackTable, CommandTable
+from bot.command_routes import CallbackTable, CommandTable, build_command_table
+from bot.routing import awaitable_filter
 from bot.settings import Settings
 from tests.conftest import ADMIN_ID, make_settings
 from tests.harness import BotHarness, register, texts
@@ -173,3 +176,35 @@ async def test_menu_button_leaves_the_username_step(harness: BotHarness) -> None
     assert reply and "/portfolio" in reply[0]
     context = harness.dispatcher.fsm.get_context(harness.bot, chat_id=NEWCOMER, user_id=NEWCOMER)
     assert await context.get_state() is None
+
+
+class Steps(StatesGroup):
+    name = State()
+
+
+async def noop() -> None:
+    """A handler that the tables only look at."""
+
+
+def table_of(*registrations: tuple[Any, ...]) -> set[str]:
+    router = Router()
+    for handler_filters in registrations:
+        router.message.register(noop, *handler_filters)
+    return set(build_command_table(router).routes)
+
+
+def test_table_claims_after_named_steps() -> None:
+    text = awaitable_filter(F.text)
+    assert table_of((Steps.name, text), (filters.MenuButton("help"),), (Command("b"),)) == {"b"}
+
+
+def test_table_stops_at_a_step_without_state() -> None:
+    text = awaitable_filter(F.text)
+    assert table_of((Command("a"),), (StateFilter(default_state), text), (Command("b"),)) == {"a"}
+    assert table_of((StateFilter(any_state), text), (Command("b"),)) == set()
+    assert table_of((StateFilter(Steps.name, None), text), (Command("b"),)) == set()
+
+
+def test_table_leaves_contested_names_to_the_walk() -> None:
+    text = awaitable_filter(F.text)
+    assert table_of((Command("c"), text), (Command("c"),), (Command("d"),)) == {"d"}
