@@ -18,6 +18,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from bot import filters, risk_errors, security_errors  # noqa: F401  (they register error explanations)
 from bot.bracket_notices import BracketNotices
 from bot.broadcast import Broadcaster
+from bot.command_routes import RoutedDispatcher
 from bot.commands import menu_labels
 from bot.delivery import TelegramSender
 from bot.handlers import conversation, errors, fallback
@@ -50,14 +51,12 @@ from bot.handlers.user import help as help_handlers
 from bot.i18n import UserLanguageMiddleware, create_i18n
 from bot.key_alerts import KeyAlerts
 from bot.logging_setup import redactor
-from bot.middlewares.access import AccessGate
-from bot.middlewares.context import UserContextLoader
-from bot.middlewares.conversation import LeaveConversationOnCommand
+from bot.middlewares.context import UpdateContext
+from bot.middlewares.gate import HandlerGate
 from bot.middlewares.inflight import InFlightTracker
 from bot.middlewares.requests import ReplyRetryMiddleware
 from bot.middlewares.throttle import RateLimiter, RateLimits
 from bot.notifier import Notifier
-from bot.pin_guard import PinGate
 from bot.routing import awaitable_filter
 from bot.services import Services
 from bot.settings import Settings
@@ -401,7 +400,7 @@ def build_fsm_storage(settings: Settings) -> BaseStorage:
 
 def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None = None) -> Dispatcher:
     """The Dispatcher with every router, middleware and service in its workflow data."""
-    dispatcher = Dispatcher(storage=storage or build_fsm_storage(services.settings))
+    dispatcher = RoutedDispatcher(storage=storage or build_fsm_storage(services.settings))
     KeyAlerts(services, services.notifier).subscribe(services.bus)
     TwapNotices(services, services.notifier).subscribe()
     BracketNotices(services, services.notifier).subscribe()
@@ -410,32 +409,28 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
     tracker = InFlightTracker()
     dispatcher["inflight"] = tracker
 
-    # Outermost of PATRIOT's middlewares, so shutdown waits for the whole handling.
-    dispatcher.update.outer_middleware(tracker)
-    # The user loader must run before the language middleware, which reads the
-    # user's saved language; both are update-level so every event type gets them.
+    # PATRIOT's one update-level middleware (in-flight count, user, language, leaving a
+    # conversation). It runs after aiogram's FSM middleware, whose state it reads.
     dispatcher.update.outer_middleware(
-        UserContextLoader(services.users, services.admin_ids, services.clock, services.reachability)
+        UpdateContext(
+            tracker,
+            services.users,
+            services.i18n,
+            services.admin_ids,
+            services.clock,
+            services.reachability,
+        )
     )
-    UserLanguageMiddleware(services.i18n).setup(dispatcher)
-    # After the FSM context exists (it is update-level) and before any filter
-    # reads the conversation state.
-    dispatcher.message.outer_middleware(LeaveConversationOnCommand())
+    # Error handlers run outside the update context: they get the language again here.
+    dispatcher.errors.outer_middleware(UserLanguageMiddleware(services.i18n))
     # PATRIOT serves one trader per chat: group and channel updates are ignored.
     dispatcher.message.filter(awaitable_filter(F.chat.type == ChatType.PRIVATE))
     dispatcher.callback_query.filter(awaitable_filter(F.message.chat.type == ChatType.PRIVATE))
-    # Inner, before the access gate: it needs the chosen handler's rate_limit flag
-    # and the loader's is_admin, and a flood must be cut off before any work.
-    limiter = build_rate_limiter(services)
-    dispatcher.message.middleware(limiter)
-    dispatcher.callback_query.middleware(limiter)
-    # The gate is an inner middleware: it runs after filters chose a handler, so
-    # it can read that handler's access and permission flags.
-    dispatcher.message.middleware(AccessGate())
-    dispatcher.callback_query.middleware(AccessGate())
-    # After the gate: only an allowed, active user is asked for a PIN.
-    dispatcher.message.middleware(PinGate())
-    dispatcher.callback_query.middleware(PinGate())
+    # An inner middleware runs after the filters chose a handler, so the gate can read
+    # that handler's flags: rate limit, then access, then the PIN (bot/middlewares/gate.py).
+    gate = HandlerGate(build_rate_limiter(services))
+    dispatcher.message.middleware(gate)
+    dispatcher.callback_query.middleware(gate)
 
     filters.MENU_LABELS.clear()
     filters.MENU_LABELS.update(menu_labels(services.i18n))

@@ -46,6 +46,11 @@ def register(spec: CommandSpec) -> CommandSpec:
     return spec
 
 
+def revision() -> int:
+    """Return a number that changes whenever a command is registered (caches of the list key on it)."""
+    return len(_REGISTRY)
+
+
 def is_registered(name: str) -> bool:
     return name in _REGISTRY
 

@@ -27,7 +27,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -172,18 +171,12 @@ def _strip_markup(text: str) -> str:
     return text.replace("<b>", "").replace("</b>", "")
 
 
-class PinGate(BaseMiddleware):
-    """Gives every handler a ``pin`` check and runs it first for handlers flagged ``{"pin": purpose}``."""
+async def guard(event: TelegramObject, data: dict[str, Any]) -> bool:
+    """Give the handler a ``pin`` check; for handlers flagged ``{"pin": purpose}`` run it first.
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        check = PinCheck(event, data)
-        data["pin"] = check
-        purpose = get_flag(data, "pin")
-        if purpose is not None and not await check.confirmed(str(purpose)):
-            return None  # the PIN prompt (or the lockout notice) replaced the action
-        return await handler(event, data)
+    Return False when the PIN prompt (or the lockout notice) replaced the action.
+    """
+    check = PinCheck(event, data)
+    data["pin"] = check
+    purpose = get_flag(data, "pin")
+    return purpose is None or await check.confirmed(str(purpose))

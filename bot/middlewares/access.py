@@ -13,10 +13,8 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
@@ -30,38 +28,33 @@ PUBLIC = "public"
 ADMIN = "admin"
 
 
-class AccessGate(BaseMiddleware):
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        user: User | None = data.get("user")
-        is_admin: bool = data.get("is_admin", False)
+async def admit(event: TelegramObject, data: dict[str, Any]) -> bool:
+    """Return True when the chosen handler may run for this user; otherwise refuse and return False."""
+    user: User | None = data.get("user")
+    is_admin: bool = data.get("is_admin", False)
 
-        if user is not None and user.status is not UserStatus.ACTIVE and not is_admin:
-            logger.info("Refused update from %s user %s", user.status, user.telegram_id)
-            await _refuse(event, status_refusal(user))
-            return None  # denied: the account is not active
+    if user is not None and user.status is not UserStatus.ACTIVE and not is_admin:
+        logger.info("Refused update from %s user %s", user.status, user.telegram_id)
+        await _refuse(event, status_refusal(user))
+        return False  # denied: the account is not active
 
-        access = get_flag(data, "access")
-        if access == PUBLIC or (access == ADMIN and is_admin):
-            return await handler(event, data)
+    access = get_flag(data, "access")
+    if access == PUBLIC or (access == ADMIN and is_admin):
+        return True
 
-        if user is None:
-            await _refuse(event, _("You are not registered yet. Send /start to register."))
-            return None  # denied: not registered
+    if user is None:
+        await _refuse(event, _("You are not registered yet. Send /start to register."))
+        return False  # denied: not registered
 
-        permission: Permission | None = get_flag(data, "permission")
-        if permission is not None and permission not in user.permissions:
-            logger.info(
-                "Refused %s to user %s: no %s permission", type(event).__name__, user.telegram_id, permission
-            )
-            await _refuse(event, _("Your account does not have the permission for this."))
-            return None  # denied: missing permission
+    permission: Permission | None = get_flag(data, "permission")
+    if permission is not None and permission not in user.permissions:
+        logger.info(
+            "Refused %s to user %s: no %s permission", type(event).__name__, user.telegram_id, permission
+        )
+        await _refuse(event, _("Your account does not have the permission for this."))
+        return False  # denied: missing permission
 
-        return await handler(event, data)
+    return True
 
 
 def status_refusal(user: User) -> str:

@@ -1,4 +1,21 @@
-"""Loads the registered user behind each update into the handler data."""
+"""The update context: PATRIOT's steps for every update, as plain calls in one outer middleware.
+
+Each aiogram middleware is a hop through a wrapper built per update, so the
+steps that every update needs run here one after the other:
+
+1. count the update as in flight, so shutdown waits for the whole handling;
+2. load the registered user (``user``, or None) and ``is_admin``, write
+   last_seen_at at most once per ``LAST_SEEN_RESOLUTION``, and clear the
+   unreachable mark of a chat that writes again;
+3. pick the language: the user's saved one, else Telegram's language_code;
+4. leave an unfinished conversation on a command or a menu button
+   (``bot.middlewares.conversation``).
+
+It is an update-level middleware so every event type gets it, and it runs
+after aiogram's FSM middleware, which provides ``state`` and ``raw_state``.
+The user is loaded afresh for every update: with several bot processes on
+one database a cached user could let a suspended account go on trading.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +26,15 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
+from aiogram.utils.i18n import I18n
 
+from bot.middlewares.conversation import leave_on_command
+from bot.middlewares.inflight import InFlightTracker
 from engine.common.clock import Clock
 from engine.notifications.reachability import Reachability
+from engine.users.models import User
 from engine.users.service import UserService
+from engine.users.validation import language_from_telegram
 
 logger = logging.getLogger(__name__)
 
@@ -20,17 +42,19 @@ logger = logging.getLogger(__name__)
 LAST_SEEN_RESOLUTION = timedelta(minutes=10)
 
 
-class UserContextLoader(BaseMiddleware):
-    """Puts ``user`` (a registered User or None) and ``is_admin`` into the data of every update."""
-
+class UpdateContext(BaseMiddleware):
     def __init__(
         self,
+        tracker: InFlightTracker,
         users: UserService,
+        i18n: I18n,
         admin_ids: frozenset[int],
         clock: Clock,
         reachability: Reachability | None = None,
     ) -> None:
+        self._tracker = tracker
         self._users = users
+        self._i18n = i18n
         self._admin_ids = admin_ids
         self._clock = clock
         self._reachability = reachability
@@ -41,6 +65,16 @@ class UserContextLoader(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        with self._tracker.track(event):
+            user = await self._load_user(data)
+            data["i18n"] = self._i18n
+            language = user.language if user is not None else _telegram_language(data)
+            await leave_on_command(event, data)
+            with self._i18n.context(), self._i18n.use_locale(language):
+                return await handler(event, data)
+
+    async def _load_user(self, data: dict[str, Any]) -> User | None:
+        """Put ``user`` and ``is_admin`` into the handler data and return the user."""
         telegram_user = data.get("event_from_user")
         user = None
         if telegram_user is not None:
@@ -52,7 +86,11 @@ class UserContextLoader(BaseMiddleware):
                 await self._reachability.seen(telegram_user.id)
         data["user"] = user
         data["is_admin"] = telegram_user is not None and telegram_user.id in self._admin_ids
-        return await handler(event, data)
+        return user
+
+
+def _telegram_language(data: dict[str, Any]) -> str:
+    return language_from_telegram(getattr(data.get("event_from_user"), "language_code", None))
 
 
 def _seen_long_ago(last_seen_at: Any, clock: Clock) -> bool:

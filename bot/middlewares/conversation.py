@@ -8,32 +8,28 @@ would then read the user's next message as its answer (an email, a username).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
-from aiogram.types import Message, TelegramObject
+from aiogram.types import Message, TelegramObject, Update
 
 from bot import filters
 
 logger = logging.getLogger(__name__)
 
 
-class LeaveConversationOnCommand(BaseMiddleware):
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        state: FSMContext | None = data.get("state")
-        if isinstance(event, Message) and state is not None and _leaves_conversation(event.text or ""):
-            current = await state.get_state()
-            if current is not None:
-                logger.debug("Leaving conversation %s on %r", current, (event.text or "")[:32])
-                await state.clear()
-        return await handler(event, data)
+async def leave_on_command(event: TelegramObject, data: dict[str, Any]) -> None:
+    """Clear the conversation state when the update is a command or a menu button."""
+    message = event.message if isinstance(event, Update) else event
+    state: FSMContext | None = data.get("state")
+    if not isinstance(message, Message) or state is None or data.get("raw_state") is None:
+        return
+    text = message.text or ""
+    if _leaves_conversation(text):
+        logger.debug("Leaving conversation %s on %r", data["raw_state"], text[:32])
+        await state.clear()
+        # The filters read the state from here: the step left must not take the message.
+        data["raw_state"] = None
 
 
 def _leaves_conversation(text: str) -> bool:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
 
-class InFlightTracker(BaseMiddleware):
+class InFlightTracker:
     def __init__(self) -> None:
         self._active = 0
         self._idle = asyncio.Event()
@@ -21,16 +20,13 @@ class InFlightTracker(BaseMiddleware):
     def active(self) -> int:
         return self._active
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    @contextmanager
+    def track(self, event: TelegramObject) -> Iterator[None]:
+        """Count ``event`` as in flight for the duration of the block."""
         self._active += 1
         self._idle.clear()
         try:
-            return await handler(event, data)
+            yield
         finally:
             self._active -= 1
             if isinstance(event, Update):

@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram import BaseMiddleware
 from aiogram.dispatcher.flags import get_flag
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
@@ -68,7 +67,9 @@ class SlidingWindow:
             del self._events[key]
 
 
-class RateLimiter(BaseMiddleware):
+class RateLimiter:
+    """Counts each update against the sender's windows; ``HandlerGate`` calls ``admit`` per handler."""
+
     def __init__(self, limits: RateLimits, now: Callable[[], float]) -> None:
         self._now = now
         self._general = SlidingWindow(limits.commands_per_minute)
@@ -76,16 +77,12 @@ class RateLimiter(BaseMiddleware):
         self._last_notice: dict[int, float] = {}
         self._calls = 0
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
+    async def admit(self, event: TelegramObject, data: dict[str, Any]) -> bool:
+        """Count the update and return True, or tell the user to wait and return False."""
         sender = data.get("event_from_user")
         if sender is None or data.get("pin_confirmed"):
             # The replay of an action after its PIN was counted when the user first asked for it.
-            return await handler(event, data)
+            return True
         now = self._now()
         self._tidy(now)
 
@@ -96,11 +93,11 @@ class RateLimiter(BaseMiddleware):
         if wait > 0:
             logger.info("Rate limit: user %s must wait %.1f s", sender.id, wait)
             await self._refuse(event, sender.id, wait, now, is_order=self._orders in windows)
-            return None  # denied: over the rate limit
+            return False  # denied: over the rate limit
 
         for window in windows:
             window.record(sender.id, now)
-        return await handler(event, data)
+        return True
 
     async def _refuse(
         self, event: TelegramObject, user_id: int, wait: float, now: float, *, is_order: bool

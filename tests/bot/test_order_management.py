@@ -15,6 +15,7 @@ from aiogram.methods import SendMessage
 from bot.services import Services
 from engine.common.clock import ManualClock
 from engine.orders.models import Order, OrderStatus, OrderType
+from engine.orders.ports import OrderFilter
 from tests.bot.test_hygiene import assert_valid_telegram_html
 from tests.harness import BotHarness, button_data, buttons, plain, register, texts
 
@@ -169,6 +170,26 @@ async def test_orders_are_paginated_with_buttons(harness: BotHarness, clock: Man
     # Newest first: the first two orders placed are on page two.
     assert "40,000 USDT" in page_two
     assert "40,001 USDT" in page_two
+
+
+async def test_order_page_totals(harness: BotHarness, clock: ManualClock) -> None:
+    await register(harness, USER)
+    for index in range(7):
+        await place(harness, USER, f"/buy BTCUSDT 0.001 {40000 + index}")
+        clock.advance(1)
+    user = await harness.services.users.get_by_telegram_id(USER)
+    assert user is not None
+    changes = harness.services.orders.changes
+    everything = OrderFilter()
+
+    for offset, expected in ((0, 5), (5, 2), (10, 0)):
+        orders, total = await changes.page(user, everything, offset=offset, limit=5)
+        assert len(orders) == expected, offset
+        assert total == 7, offset
+
+    nothing = OrderFilter(symbol="ETH/USDT")
+    assert await changes.page(user, nothing, offset=0, limit=5) == ([], 0)
+    assert await changes.page(user, nothing, offset=5, limit=5) == ([], 0)
 
 
 async def test_orders_filters_by_status_and_side(harness: BotHarness) -> None:
