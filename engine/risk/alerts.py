@@ -80,7 +80,7 @@ class RiskFigures(NamedTuple):
 
 
 def breaches(figures: RiskFigures, limits: RiskLimits) -> dict[AlertType, Breach]:
-    """Every limit the figures are past, in the order of AlertType."""
+    """Return a Breach for every limit the figures are past, in the order of AlertType."""
     measures = (
         (AlertType.DRAWDOWN_LIMIT, figures.drawdown, limits.max_drawdown, None),
         (AlertType.DAILY_LOSS, figures.daily_loss, limits.max_daily_loss, None),
@@ -90,7 +90,7 @@ def breaches(figures: RiskFigures, limits: RiskLimits) -> dict[AlertType, Breach
     )
     found = {}
     for alert_type, value, limit, where in measures:
-        if value > limit:  # severity_for says None otherwise; most users are within every limit
+        if value > limit:  # severity_for returns None otherwise, and most users are within every limit
             found[alert_type] = Breach(alert_type, value, limit, severity_for(value, limit), where)  # type: ignore[arg-type]
     return found
 

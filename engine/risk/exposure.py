@@ -77,7 +77,7 @@ INFINITE = Decimal("Infinity")
 
 
 def position_figures(positions: dict[str, Decimal], equity: Decimal) -> tuple[str | None, Decimal, Decimal]:
-    """The largest position's symbol and its size as a fraction of equity, and the leverage, in one pass.
+    """Return the largest position's symbol, its size as a fraction of equity, and the leverage.
 
     Without positions (all values zero): ``(None, 0, 0)``. With positions and no
     equity behind them, both fractions are infinite.
@@ -166,14 +166,14 @@ class ExposureReader:
         return prices
 
     async def paper_prices(self, assets: Iterable[str]) -> dict[str, Decimal | None]:
-        """The PAPER price of each asset in USDT; None where no market prices it."""
+        """Return the PAPER price of each asset in USDT, or None where no market prices it."""
         prices: dict[str, Decimal | None] = {}
         for asset in assets:
             prices[asset] = await self._last_price(None, f"{asset}/{VALUATION_ASSET}")
         return prices
 
     async def _last_price(self, account: Account | None, symbol: str) -> Decimal | None:
-        """The last price of ``symbol`` on the account's exchange; ``None`` as the account means PAPER."""
+        """Return the last price of ``symbol`` on the account's exchange (PAPER when ``account`` is None)."""
         try:
             if account is None or account.is_paper:
                 return (await self._paper.fetch_ticker(symbol)).last
@@ -190,9 +190,9 @@ class ExposureReader:
 def value_paper(
     holdings: Iterable[tuple[str, Decimal]], prices: dict[str, Decimal | None]
 ) -> tuple[Decimal, dict[str, Decimal]]:
-    """Equity and position values (USDT) of PAPER holdings, as ``_exposure`` values an account.
+    """Return the equity and position values (USDT) of PAPER holdings, as ``_exposure`` values an account.
 
-    Assets without a price are left out, as ``unpriced`` assets are there.
+    Assets without a price are left out of both, as ``_exposure`` leaves out its unpriced assets.
     """
     equity = ZERO
     positions: dict[str, Decimal] = {}

@@ -52,14 +52,14 @@ class EquityMarks:
 
 
 def daily_loss_fraction(day_start_equity: Decimal, equity: Decimal) -> Decimal:
-    """The loss from ``day_start_equity`` to ``equity`` as a fraction of the former (0 for a gain)."""
+    """Return the loss from ``day_start_equity`` to ``equity`` as a fraction of the former (0 for a gain)."""
     if day_start_equity <= ZERO:
         return ZERO
     return max(day_start_equity - equity, ZERO) / day_start_equity
 
 
 def drawdown_fraction(peak_equity: Decimal, equity: Decimal) -> Decimal:
-    """The fall from the higher of ``peak_equity`` and ``equity`` to ``equity``, as a fraction of it."""
+    """Return the fall from the higher of ``peak_equity`` and ``equity`` to ``equity``, as a fraction."""
     peak = max(peak_equity, equity)
     if peak <= ZERO:
         return ZERO

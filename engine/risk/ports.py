@@ -77,8 +77,8 @@ class RiskRepository(Protocol):
     async def save_alert_settings(self, settings: AlertSettings, at: datetime) -> None: ...
 
     # -- who is scanned ------------------------------------------------------------
-    async def active_user_ids(self) -> list[uuid.UUID]:
-        """Ids of every ACTIVE user, in id order."""
+    async def active_id_ranges(self, size: int) -> list[IdRange]:
+        """The ids of every ACTIVE user in id order, cut into ranges of ``size`` users."""
         ...
 
     async def active_users_with_accounts(

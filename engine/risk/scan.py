@@ -54,9 +54,11 @@ from engine.users.models import RiskProfile
 logger = logging.getLogger(__name__)
 
 YIELD_EVERY = 500  # users checked between two turns of the event loop
-# Users read, valued and written together. With 10,000 users, a batch of 1,000
-# contains a tenth of the objects the scan built when it read everyone at once.
-BATCH_USERS = 1_000
+# Users read, valued and written together. CPython returns a 1 MiB memory arena to
+# the system only once every object in it is freed, so a smaller batch leaves fewer
+# arenas behind. Batches of 500 left about 2 MiB less resident after a scan than
+# batches of 1,000, at the same CPU time (10,000 users, measured in one process).
+BATCH_USERS = 500
 
 Valued = tuple[Decimal, dict[str, Decimal]]  # equity and position values in USDT
 
@@ -100,13 +102,12 @@ class RiskScanner:
     async def scan(self) -> ScanSummary:
         now = self._clock.now()
         async with self._uow(read_only=True) as uow:
-            user_ids = await uow.risk.active_user_ids()
+            ranges = await uow.risk.active_id_ranges(BATCH_USERS)
             stored_limits = await uow.risk.profile_limits()
 
         summary = ScanSummary()
-        for start in range(0, len(user_ids), BATCH_USERS):
-            batch = user_ids[start : start + BATCH_USERS]
-            await self._scan_batch((batch[0], batch[-1]), stored_limits, now, summary)
+        for between in ranges:
+            await self._scan_batch(between, stored_limits, now, summary)
 
         logger.info(
             "Risk scan: %d users, %d unreadable, %d alert changes, %d messages queued",

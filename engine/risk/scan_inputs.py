@@ -2,8 +2,8 @@
 
 The scan reads 10,000 users a minute, so it builds no User or Account objects
 for them and parses no timestamp it does not use. A subject's PAPER holdings
-arrive as (asset, total) pairs with exact Decimal totals; accounts on real
-exchanges are read through their gateways and keep the full Account.
+arrive as (asset, total) pairs with exact Decimal totals. Accounts on real
+exchanges keep the full Account, because their gateways read them.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class MarkFigures(NamedTuple):
 
 
 class ScanSubject(NamedTuple):
-    """One ACTIVE user as the scan sees them."""
+    """One ACTIVE user, with the fields and records the scan reads."""
 
     id: uuid.UUID
     telegram_id: int

@@ -41,7 +41,7 @@ from storage.models import (
     UserLimitsRow,
     UserRow,
 )
-from storage.raw import CHUNK_ROWS, RawDecoder, chunks, day, raw, utc
+from storage.raw import CHUNK_ROWS, RawDecoder, chunks, day, raw, utc, uuid_of
 from storage.repositories.users import RISK_PROFILES, account_from_raw, user_from_raw
 
 _IN_CHUNK = 2000
@@ -63,7 +63,7 @@ def _key(column: Any) -> Any:
 
 
 def _scan_statements() -> tuple[Any, ...]:
-    """The risk scan's reads for one range of user ids, built once.
+    """Build the risk scan's reads for one range of user ids (once, at import).
 
     Only the columns the scan uses, all raw: no timestamp is parsed and no
     ORM object is built for the 10,000 users a scan reads.
@@ -321,16 +321,21 @@ class SqlRiskRepository:
 
     # -- who is scanned ------------------------------------------------------------
 
-    async def active_user_ids(self) -> list[uuid.UUID]:
-        """Ids of every ACTIVE user, in id order."""
+    async def active_id_ranges(self, size: int) -> list[IdRange]:
+        """Return the ids of every ACTIVE user in id order, cut into ranges of ``size`` users.
+
+        Only the first and last id of each range are decoded.
+        """
         users = UserRow.__table__
         active = users.c.status == UserStatus.ACTIVE.value
         statement = select(raw(users.c.id)).where(active).order_by(users.c.id)
-        decode = RawDecoder()
-        ids: list[uuid.UUID] = []
+        keys: list[Any] = []
         async for rows in chunks(await self._session.execute(statement)):
-            ids.extend(decode.uuid(row.id) for row in rows)
-        return ids
+            keys.extend(row.id for row in rows)
+        return [
+            (uuid_of(keys[start]), uuid_of(keys[min(start + size, len(keys)) - 1]))
+            for start in range(0, len(keys), size)
+        ]
 
     async def active_users_with_accounts(
         self, user_ids: Sequence[uuid.UUID] | None = None
@@ -382,15 +387,14 @@ class SqlRiskRepository:
         for row in (await session.execute(_SCAN_STATES, bounds)).all():
             state = _state(row)
             states.setdefault(row.key, {})[state.type] = state
-        settings = {
-            row.key: _settings(row) for row in (await session.execute(_SCAN_SETTINGS, bounds)).all()
-        }
+        settings = {row.key: _settings(row) for row in (await session.execute(_SCAN_SETTINGS, bounds)).all()}
         await asyncio.sleep(0)
         return [
             _scan_subject(row, decode, paper, live, states, settings)
             for row in user_rows
             if row.status == _ACTIVE
         ]
+
 
 async def _subjects(
     user_rows: list[Row[Any]], account_rows: list[Row[Any]]
@@ -432,7 +436,7 @@ def _scan_subject(
         values = row._mapping
         personal = PersonalLimits(**{name: decode.optional_decimal(values[name]) for name in _LIMIT_COLUMNS})
     return ScanSubject(
-        decode.uuid(key),
+        uuid_of(key),
         row.telegram_id,
         row.language,
         row.timezone,

@@ -16,6 +16,7 @@ from bot.scheduler import build_scheduler
 from bot.services import Services
 from engine.exchanges.paper.ledger import PaperBalance
 from engine.risk.alerts import severity_for
+from engine.risk.limits import LimitName
 from engine.risk.models import AlertKind, AlertType, EquityMarks, Severity
 from engine.risk.scan import RiskScanner
 from engine.users.models import RiskProfile, User, UserStatus
@@ -261,3 +262,17 @@ async def test_scheduled_scan_speaks_the_users_language(services: Services) -> N
     assert len(texts) == 1
     assert "Оповещение о риске: размер позиции" in texts[0]
     assert "20,00 %" in texts[0]
+
+
+async def test_personal_limit_is_checked_instead_of_the_profiles(services: Services) -> None:
+    tightened, kept = await new_user(services, 3009), await new_user(services, 3010)
+    await services.risk.tighten(tightened, LimitName.MAX_POSITION, Decimal("0.15"))
+    btc = Decimal("0.039")  # 16.9 % of 10000 equity: 13 % past 15 % (MEDIUM), within the profile's 20 %
+    for user in (tightened, kept):
+        await hold(services, user, Decimal("10000") - btc * BTC_MARK, btc)
+
+    await services.risk_scanner.scan()
+
+    assert await open_types(services, tightened) == {AlertType.POSITION_SIZE: Severity.MEDIUM}
+    assert await open_types(services, kept) == {}
+    assert "15.00 %" in (await pushes(services, 3009))[0]
