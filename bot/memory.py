@@ -21,20 +21,22 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-# SQLite gives each connection a page cache of up to 2 MB, and the bot keeps several
-# pooled connections, each filled from its own aiosqlite thread and glibc heap. After a
-# risk scan over 10,000 users, 6 connections held about 15 MiB of pages that the idle
-# bot never reads. Past this process-wide soft limit a connection reuses its oldest
-# pages instead of allocating more; nothing fails at the limit. With 2 MiB the scan
-# took the same CPU time (the pages it rereads come from the operating system's cache).
+# SQLite gives each connection a page cache of about 2 MB, and the bot keeps several
+# pooled connections, each filled from its own aiosqlite thread. After a risk scan over
+# 10,000 users, the heaps of 6 such threads had grown by about 15 MiB in all, mostly
+# with cached pages the idle bot never reads again. Past this process-wide soft limit a
+# connection reuses its oldest pages instead of allocating more, and nothing fails. With
+# 2 MiB the scan took the same CPU time (bench/risk_scan.py, one run each way): the
+# pages it reads again come from the operating system's cache.
 SQLITE_SOFT_HEAP_BYTES = 2 * 2**20
 
 
-# glibc gives each thread that allocates its own heap ("arena"), up to 8 per core. The
-# aiosqlite connection threads each grew one, and freed memory in one arena cannot
-# serve another: one arena left the bot about 4 MiB lower after start-up and after a
-# risk scan (one run of bench/idle_rss.py each way). The threads mostly wait on SQLite,
-# so they seldom contend for the arena's lock.
+# glibc gives each thread that allocates its own heap ("arena"), up to 8 per core, and
+# memory freed in one arena cannot serve another. The aiosqlite connection threads each
+# grew one. With a single arena `patriot run` (10,000 users, aiosqlite) was about 4 MiB
+# lower after start-up and after a risk scan, in one run each way. The cost is contention
+# for the arena's lock, expected to be small because those threads mostly wait on SQLite
+# (not measured).
 MALLOC_ARENAS = 1
 _M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
 

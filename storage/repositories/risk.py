@@ -372,28 +372,45 @@ class SqlRiskRepository:
         hashing uuid.UUID.
         """
         decode = RawDecoder()
-        session = self._session
         bounds = {"low": between[0], "high": between[1]}
-        user_rows = (await session.execute(_SCAN_USERS, bounds)).all()
+        user_rows = (await self._session.execute(_SCAN_USERS, bounds)).all()
         await asyncio.sleep(0)
-        paper: dict[Any, list[tuple[str, Any]]] = {}
-        for key, asset, free, locked in (await session.execute(_SCAN_PAPER, bounds)).all():
-            paper.setdefault(key, []).append((asset, decode.decimal(free) + decode.decimal(locked)))
+        paper = await self._scan_paper(bounds, decode)
         await asyncio.sleep(0)
         live: dict[Any, list[Account]] = {}
-        for row in (await session.execute(_SCAN_LIVE, bounds)).all():
+        for row in (await self._session.execute(_SCAN_LIVE, bounds)).all():
             live.setdefault(row.user_id, []).append(account_from_raw(row, decode))
-        states: dict[Any, dict[AlertType, AlertState]] = {}
-        for row in (await session.execute(_SCAN_STATES, bounds)).all():
-            state = _state(row)
-            states.setdefault(row.key, {})[state.type] = state
-        settings = {row.key: _settings(row) for row in (await session.execute(_SCAN_SETTINGS, bounds)).all()}
+        states, settings = await self._scan_alerts(bounds)
         await asyncio.sleep(0)
         return [
             _scan_subject(row, decode, paper, live, states, settings)
             for row in user_rows
             if row.status == _ACTIVE
         ]
+
+    async def _scan_paper(
+        self, bounds: dict[str, Any], decode: RawDecoder
+    ) -> dict[Any, list[tuple[str, Any]]]:
+        """Return the (asset, free + locked) holdings of the users' active PAPER accounts, by raw user id.
+
+        SQLite returns them in index order: by account (user, then rowid) and
+        by asset within an account.
+        """
+        paper: dict[Any, list[tuple[str, Any]]] = {}
+        for key, asset, free, locked in (await self._session.execute(_SCAN_PAPER, bounds)).all():
+            paper.setdefault(key, []).append((asset, decode.decimal(free) + decode.decimal(locked)))
+        return paper
+
+    async def _scan_alerts(
+        self, bounds: dict[str, Any]
+    ) -> tuple[dict[Any, dict[AlertType, AlertState]], dict[Any, AlertSettings]]:
+        """Return the open alert states and the saved alert settings of the users, by raw user id."""
+        states: dict[Any, dict[AlertType, AlertState]] = {}
+        for row in (await self._session.execute(_SCAN_STATES, bounds)).all():
+            state = _state(row)
+            states.setdefault(row.key, {})[state.type] = state
+        rows = (await self._session.execute(_SCAN_SETTINGS, bounds)).all()
+        return states, {row.key: _settings(row) for row in rows}
 
 
 async def _subjects(
