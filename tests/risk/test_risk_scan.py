@@ -334,3 +334,20 @@ async def test_unreadable_live_account_keeps_the_users_state(services: Services)
     assert summary.unreadable == 1
     async with services.uow(read_only=True) as uow:
         assert await uow.risk.marks(user.id) is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="positions with no equity behind them give infinite figures, which DecimalText rejects, "
+    "so the batch's write transaction fails",
+)
+async def test_negative_equity_does_not_block_the_batch(services: Services) -> None:
+    broke, other = await new_user(services, 3013), await new_user(services, 3014)
+    btc = Decimal("0.069")
+    await hold(services, broke, Decimal("-5000"), btc)  # equity about -2000 USDT with a long BTC position
+    await hold(services, other, Decimal("10000") - btc * BTC_MARK, btc)
+
+    await services.risk_scanner.scan()
+
+    assert await open_types(services, other) == {AlertType.POSITION_SIZE: Severity.HIGH}
+    assert AlertType.POSITION_SIZE in await open_types(services, broke)
