@@ -9,7 +9,7 @@ import logging
 import sys
 
 from bot.logging_setup import configure_logging
-from bot.memory import gc_paused
+from bot.memory import gc_paused, limit_malloc_arenas, limit_sqlite_memory
 from bot.settings import Settings, SettingsError, load_settings
 
 logger = logging.getLogger(__name__)
@@ -120,6 +120,9 @@ def _run(settings: Settings) -> int:
     if settings.telegram.bot_token is None:
         print("Invalid settings:\n  - BOT_TOKEN: missing; get a token from @BotFather", file=sys.stderr)
         return EXIT_CONFIG
+    # Both before any thread or connection starts: they hold for the whole process.
+    limit_malloc_arenas()
+    limit_sqlite_memory()
     with gc_paused():
         from bot.app import build_vault
         from bot.runner import run

@@ -14,6 +14,7 @@ from engine.portfolio.service import VALUATION_ASSET
 from engine.risk.alerts import AlertChange
 from engine.risk.limits import LimitName, RiskLimits
 from engine.risk.models import AlertKind, AlertState, AlertType, DailyReport, RiskAlert, Severity
+from engine.risk.ports import Recipient
 from engine.risk.pretrade import CheckResult
 from engine.users.models import User
 
@@ -88,7 +89,7 @@ def alert_condition(
     return _("Your 95 % one-day value at risk is {value} of equity; your limit is {limit}.").format(**figures)
 
 
-def alert_text(user: User, change: AlertChange) -> str:
+def alert_text(user: Recipient, change: AlertChange) -> str:
     """Render the push for a raised, worsened or cleared alert in the current locale."""
     locale = user.language
     kind = alert_type_name(change.type)
@@ -236,7 +237,7 @@ class RiskTexts:
     def __init__(self, i18n: I18n) -> None:
         self._i18n = i18n
 
-    def alert(self, user: User, change: AlertChange) -> str:
+    def alert(self, user: Recipient, change: AlertChange) -> str:
         with localized(self._i18n, user.language):
             return alert_text(user, change)
 

@@ -19,11 +19,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from engine.common.ids import new_id
-from engine.risk.exposure import Exposure
 from engine.risk.limits import RiskLimits
-from engine.risk.models import AlertKind, AlertState, AlertType, EquityMarks, RiskAlert, Severity
+from engine.risk.models import AlertKind, AlertState, AlertType, RiskAlert, Severity
 
 SEVERITY_BANDS: tuple[tuple[Decimal, Severity], ...] = (
     (Decimal("0.10"), Severity.LOW),
@@ -68,23 +68,30 @@ class AlertChange:
     previous: Severity | None = None  # the severity reported before a worsening
 
 
-def breaches(
-    exposure: Exposure, marks: EquityMarks, var: Decimal, limits: RiskLimits, now: datetime
-) -> dict[AlertType, Breach]:
-    """Every limit the user's current state is past."""
-    symbol, largest = exposure.largest_position()
-    measures: list[tuple[AlertType, Decimal, Decimal, str | None]] = [
-        (AlertType.DRAWDOWN_LIMIT, marks.drawdown(exposure.equity), limits.max_drawdown, None),
-        (AlertType.DAILY_LOSS, marks.daily_loss(exposure.equity, now), limits.max_daily_loss, None),
-        (AlertType.POSITION_SIZE, largest, limits.max_position, symbol),
-        (AlertType.LEVERAGE_LIMIT, exposure.leverage(), limits.max_leverage, None),
-        (AlertType.VAR_EXCEEDED, var, limits.max_var, None),
-    ]
+class RiskFigures(NamedTuple):
+    """A user's five figures that the scan compares with the limits, each exact."""
+
+    drawdown: Decimal
+    daily_loss: Decimal
+    position: Decimal  # the largest position as a fraction of equity
+    symbol: str | None  # that position's symbol
+    leverage: Decimal
+    var: Decimal
+
+
+def breaches(figures: RiskFigures, limits: RiskLimits) -> dict[AlertType, Breach]:
+    """Return a Breach for every limit the figures are past, in the order of AlertType."""
+    measures = (
+        (AlertType.DRAWDOWN_LIMIT, figures.drawdown, limits.max_drawdown, None),
+        (AlertType.DAILY_LOSS, figures.daily_loss, limits.max_daily_loss, None),
+        (AlertType.POSITION_SIZE, figures.position, limits.max_position, figures.symbol),
+        (AlertType.LEVERAGE_LIMIT, figures.leverage, limits.max_leverage, None),
+        (AlertType.VAR_EXCEEDED, figures.var, limits.max_var, None),
+    )
     found = {}
     for alert_type, value, limit, where in measures:
-        severity = severity_for(value, limit)
-        if severity is not None:
-            found[alert_type] = Breach(alert_type, value, limit, severity, where)
+        if value > limit:  # severity_for returns None otherwise, and most users are within every limit
+            found[alert_type] = Breach(alert_type, value, limit, severity_for(value, limit), where)  # type: ignore[arg-type]
     return found
 
 

@@ -65,20 +65,36 @@ class Exposure:
 
     def leverage(self) -> Decimal:
         """Gross exposure divided by equity; 0 without positions."""
-        if self.gross == ZERO:
-            return ZERO
-        if self.equity <= ZERO:
-            return Decimal("Infinity")
-        return self.gross / self.equity
+        return position_figures(self.positions, self.equity)[2]
 
     def largest_position(self) -> tuple[str | None, Decimal]:
         """The symbol with the largest absolute value and that value as a fraction of equity."""
-        if not self.has_positions:
-            return None, ZERO
-        symbol = max(self.positions, key=lambda name: abs(self.positions[name]))
-        if self.equity <= ZERO:
-            return symbol, Decimal("Infinity")
-        return symbol, abs(self.positions[symbol]) / self.equity
+        symbol, largest, _leverage = position_figures(self.positions, self.equity)
+        return symbol, largest
+
+
+INFINITE = Decimal("Infinity")
+
+
+def position_figures(positions: dict[str, Decimal], equity: Decimal) -> tuple[str | None, Decimal, Decimal]:
+    """Return the largest position's symbol, its size as a fraction of equity, and the leverage.
+
+    Without positions (all values zero): ``(None, 0, 0)``. With positions and no
+    equity behind them, both fractions are infinite.
+    """
+    gross = ZERO
+    symbol: str | None = None
+    top = ZERO
+    for name, value in positions.items():
+        size = abs(value)
+        gross += size
+        if size > top:  # the first of equal sizes wins, as max() picks it
+            symbol, top = name, size
+    if gross == ZERO:
+        return None, ZERO, ZERO
+    if equity <= ZERO:
+        return symbol, INFINITE, INFINITE
+    return symbol, top / equity, gross / equity
 
 
 class ExposureReader:
@@ -149,17 +165,51 @@ class ExposureReader:
             prices[(exchange, asset)] = await self._last_price(account, f"{asset}/{VALUATION_ASSET}")
         return prices
 
-    async def _last_price(self, account: Account, symbol: str) -> Decimal | None:
+    async def paper_prices(self, assets: Iterable[str]) -> dict[str, Decimal | None]:
+        """Return the PAPER price of each asset in USDT, or None where no market prices it."""
+        prices: dict[str, Decimal | None] = {}
+        for asset in assets:
+            prices[asset] = await self._last_price(None, f"{asset}/{VALUATION_ASSET}")
+        return prices
+
+    async def _last_price(self, account: Account | None, symbol: str) -> Decimal | None:
+        """Return the last price of ``symbol`` on the account's exchange (PAPER when ``account`` is None)."""
         try:
-            if account.is_paper:
+            if account is None or account.is_paper:
                 return (await self._paper.fetch_ticker(symbol)).last
             gateway = await self._gateways.gateway_for(account)
             return (await gateway.fetch_ticker(symbol)).last
         except ValidationError:
             return None  # no such market: the asset is reported as unpriced
         except ExchangeError as exc:
-            logger.warning("Pricing %s on %s for risk failed: %s", symbol, account.exchange, exc)
+            exchange = Exchange.PAPER if account is None else account.exchange
+            logger.warning("Pricing %s on %s for risk failed: %s", symbol, exchange, exc)
             return None
+
+
+def value_paper(
+    holdings: Iterable[tuple[str, Decimal]], prices: dict[str, Decimal | None]
+) -> tuple[Decimal, dict[str, Decimal]]:
+    """Return the equity and position values (USDT) of PAPER holdings, as ``_exposure`` values an account.
+
+    Assets without a price are left out of both, as ``_exposure`` leaves out its unpriced assets.
+    """
+    equity = ZERO
+    positions: dict[str, Decimal] = {}
+    for asset, total in holdings:
+        if total == ZERO:
+            continue
+        if asset in USD_STABLE:
+            equity += total
+            continue
+        price = prices.get(asset)
+        if price is None:
+            continue
+        value = total * price
+        equity += value
+        symbol = f"{asset}/{VALUATION_ASSET}"
+        positions[symbol] = positions.get(symbol, ZERO) + value
+    return equity, positions
 
 
 def _exposure(

@@ -42,16 +42,28 @@ class EquityMarks:
 
     def daily_loss(self, equity: Decimal, now: datetime) -> Decimal:
         """Loss since the start of the UTC day as a fraction of that day's starting equity (0 for a gain)."""
-        if now.date() != self.day or self.day_start_equity <= ZERO:
+        if now.date() != self.day:
             return ZERO
-        return max(self.day_start_equity - equity, ZERO) / self.day_start_equity
+        return daily_loss_fraction(self.day_start_equity, equity)
 
     def drawdown(self, equity: Decimal) -> Decimal:
         """Fall from the highest equity seen, as a fraction of it."""
-        peak = max(self.peak_equity, equity)
-        if peak <= ZERO:
-            return ZERO
-        return max(peak - equity, ZERO) / peak
+        return drawdown_fraction(self.peak_equity, equity)
+
+
+def daily_loss_fraction(day_start_equity: Decimal, equity: Decimal) -> Decimal:
+    """Return the loss from ``day_start_equity`` to ``equity`` as a fraction of the former (0 for a gain)."""
+    if day_start_equity <= ZERO:
+        return ZERO
+    return max(day_start_equity - equity, ZERO) / day_start_equity
+
+
+def drawdown_fraction(peak_equity: Decimal, equity: Decimal) -> Decimal:
+    """Return the fall from the higher of ``peak_equity`` and ``equity`` to ``equity``, as a fraction."""
+    peak = max(peak_equity, equity)
+    if peak <= ZERO:
+        return ZERO
+    return max(peak - equity, ZERO) / peak
 
 
 class AlertType(StrEnum):

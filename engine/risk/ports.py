@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from engine.accounts.models import Account
 from engine.risk.limits import PersonalLimits, RiskLimits
 from engine.risk.models import AlertSettings, AlertState, AlertType, DailyReport, EquityMarks, RiskAlert
+from engine.risk.scan_inputs import ScanSubject
 from engine.users.models import RiskProfile, User
 
 IdRange = tuple[uuid.UUID, uuid.UUID]  # first and last user id, both included
@@ -76,8 +77,8 @@ class RiskRepository(Protocol):
     async def save_alert_settings(self, settings: AlertSettings, at: datetime) -> None: ...
 
     # -- who is scanned ------------------------------------------------------------
-    async def active_user_ids(self) -> list[uuid.UUID]:
-        """Ids of every ACTIVE user, in id order."""
+    async def active_id_ranges(self, size: int) -> list[IdRange]:
+        """The ids of every ACTIVE user in id order, cut into ranges of ``size`` users."""
         ...
 
     async def active_users_with_accounts(
@@ -86,14 +87,21 @@ class RiskRepository(Protocol):
         """ACTIVE users (all, or those listed) with their active accounts, in a few queries."""
         ...
 
-    async def active_users_between(self, between: IdRange) -> list[tuple[User, list[Account]]]:
-        """ACTIVE users whose id is within ``between`` (both ends included), with their active accounts."""
+    async def scan_subjects(self, between: IdRange) -> list[ScanSubject]:
+        """ACTIVE users whose id is within ``between`` (both ends included), as the scan reads them."""
         ...
+
+
+class Recipient(Protocol):
+    """Whom an alert is written for: a User, or the scan's lighter ScanSubject."""
+
+    @property
+    def language(self) -> str: ...
 
 
 class RiskRenderer(Protocol):
     """Texts of risk pushes, in the recipient's language (implemented by the bot)."""
 
-    def alert(self, user: User, change: AlertChange) -> str: ...
+    def alert(self, user: Recipient, change: AlertChange) -> str: ...
 
     def daily_report(self, user: User, report: DailyReport) -> str: ...

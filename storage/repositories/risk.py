@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, insert, select, update
+from sqlalchemy import Row, String, bindparam, delete, insert, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from engine.accounts.models import Account
+from engine.accounts.models import Account, Exchange
 from engine.risk.limits import LimitName, PersonalLimits, RiskLimits
 from engine.risk.models import (
     AlertKind,
@@ -28,19 +28,21 @@ from engine.risk.models import (
     Severity,
 )
 from engine.risk.ports import IdRange
+from engine.risk.scan_inputs import MarkFigures, ScanSubject
 from engine.users.models import RiskProfile, User, UserStatus
 from storage.models import (
     AccountRow,
     AlertSettingsRow,
     AlertStateRow,
     EquityMarkRow,
+    PaperBalanceRow,
     ProfileLimitsRow,
     RiskAlertRow,
     UserLimitsRow,
     UserRow,
 )
-from storage.raw import CHUNK_ROWS, RawDecoder, chunks, day, raw, utc
-from storage.repositories.users import account_from_raw, user_from_raw
+from storage.raw import CHUNK_ROWS, RawDecoder, chunks, day, raw, utc, uuid_of
+from storage.repositories.users import RISK_PROFILES, account_from_raw, user_from_raw
 
 _IN_CHUNK = 2000
 _LIMIT_COLUMNS = tuple(name.value for name in LimitName)
@@ -53,6 +55,60 @@ _SELECT_USER_LIMITS = select(_USER_LIMITS).where(_USER_LIMITS.c.user_id == bindp
 _SELECT_MARKS = select(_MARKS).where(_MARKS.c.user_id == bindparam("user_id"))
 _STATES = AlertStateRow.__table__
 _WRITE_CHUNK = 1_000  # rows per executemany between two turns of the event loop
+
+
+def _key(column: Any) -> Any:
+    """The user id as the driver returns it, labelled ``key``: the scan groups rows by it."""
+    return type_coerce(column, String).label("key")
+
+
+def _scan_statements() -> tuple[Any, ...]:
+    """Build the risk scan's reads for one range of user ids (once, at import).
+
+    Only the columns the scan uses, all raw: no timestamp is parsed and no
+    ORM object is built for the 10,000 users a scan reads.
+    """
+    users, accounts, balances = UserRow.__table__, AccountRow.__table__, PaperBalanceRow.__table__
+    settings = AlertSettingsRow.__table__
+    low, high = bindparam("low"), bindparam("high")
+    limits = [raw(_USER_LIMITS.c[name]) for name in _LIMIT_COLUMNS]
+    subjects = (
+        select(
+            raw(users.c.id),
+            users.c.telegram_id,
+            users.c.language,
+            users.c.timezone,
+            users.c.risk_profile,
+            users.c.status,
+            raw(_MARKS.c.day),
+            raw(_MARKS.c.day_start_equity),
+            raw(_MARKS.c.peak_equity),
+            type_coerce(_USER_LIMITS.c.user_id, String).label("limits_key"),
+            *limits,
+        )
+        .outerjoin(_MARKS, _MARKS.c.user_id == users.c.id)
+        .outerjoin(_USER_LIMITS, _USER_LIMITS.c.user_id == users.c.id)
+        .where(users.c.id.between(low, high))
+        .order_by(users.c.id)
+    )
+    active = accounts.c.is_active.is_(True)
+    paper = (
+        select(_key(accounts.c.user_id), balances.c.asset, raw(balances.c.free), raw(balances.c.locked))
+        .join(balances, balances.c.account_id == accounts.c.id)
+        .where(accounts.c.user_id.between(low, high), active, accounts.c.exchange == Exchange.PAPER.value)
+    )
+    live = (
+        select(*(raw(column) for column in accounts.columns))
+        .where(accounts.c.user_id.between(low, high), active, accounts.c.exchange != Exchange.PAPER.value)
+        .order_by(accounts.c.created_at)
+    )
+    states = select(_key(_STATES.c.user_id), _STATES).where(_STATES.c.user_id.between(low, high))
+    alert_settings = select(_key(settings.c.user_id), settings).where(settings.c.user_id.between(low, high))
+    return subjects, paper, live, states, alert_settings
+
+
+_SCAN_USERS, _SCAN_PAPER, _SCAN_LIVE, _SCAN_STATES, _SCAN_SETTINGS = _scan_statements()
+_ACTIVE = UserStatus.ACTIVE.value
 
 
 class SqlRiskRepository:
@@ -265,16 +321,21 @@ class SqlRiskRepository:
 
     # -- who is scanned ------------------------------------------------------------
 
-    async def active_user_ids(self) -> list[uuid.UUID]:
-        """Ids of every ACTIVE user, in id order."""
+    async def active_id_ranges(self, size: int) -> list[IdRange]:
+        """Return the ids of every ACTIVE user in id order, cut into ranges of ``size`` users.
+
+        Only the first and last id of each range are decoded.
+        """
         users = UserRow.__table__
         active = users.c.status == UserStatus.ACTIVE.value
         statement = select(raw(users.c.id)).where(active).order_by(users.c.id)
-        decode = RawDecoder()
-        ids: list[uuid.UUID] = []
+        keys: list[Any] = []
         async for rows in chunks(await self._session.execute(statement)):
-            ids.extend(decode.uuid(row.id) for row in rows)
-        return ids
+            keys.extend(row.id for row in rows)
+        return [
+            (uuid_of(keys[start]), uuid_of(keys[min(start + size, len(keys)) - 1]))
+            for start in range(0, len(keys), size)
+        ]
 
     async def active_users_with_accounts(
         self, user_ids: Sequence[uuid.UUID] | None = None
@@ -301,27 +362,55 @@ class SqlRiskRepository:
                 account_rows.extend(rows)
         return await _subjects(user_rows, account_rows)
 
-    async def active_users_between(self, between: IdRange) -> list[tuple[User, list[Account]]]:
-        """ACTIVE users whose id is within ``between`` (both ends included), with their active accounts.
+    async def scan_subjects(self, between: IdRange) -> list[ScanSubject]:
+        """ACTIVE users whose id is within ``between`` (both ends included), with what the scan needs.
 
-        The query filters on the ids only and leaves out other statuses here: with
-        ``status = 'ACTIVE'`` in it, SQLite reads every ACTIVE user through
+        The users query filters on the ids only and leaves out other statuses here:
+        with ``status = 'ACTIVE'`` in it, SQLite reads every ACTIVE user through
         ix_users_status for each batch instead of the range of the primary key.
+        Rows are grouped by the raw user id: hashing text is far cheaper than
+        hashing uuid.UUID.
         """
-        users_table, accounts_table = UserRow.__table__, AccountRow.__table__
-        users = select(*(raw(column) for column in users_table.columns)).where(
-            users_table.c.id.between(*between)
-        )
-        accounts = (
-            select(*(raw(column) for column in accounts_table.columns))
-            .where(accounts_table.c.user_id.between(*between), accounts_table.c.is_active.is_(True))
-            .order_by(accounts_table.c.created_at)
-        )
-        active = UserStatus.ACTIVE.value
-        user_rows = [row for row in (await self._session.execute(users)).all() if row.status == active]
-        # Accounts of users left out above are never looked up.
-        account_rows = list((await self._session.execute(accounts)).all())
-        return await _subjects(user_rows, account_rows)
+        decode = RawDecoder()
+        bounds = {"low": between[0], "high": between[1]}
+        user_rows = (await self._session.execute(_SCAN_USERS, bounds)).all()
+        await asyncio.sleep(0)
+        paper = await self._scan_paper(bounds, decode)
+        await asyncio.sleep(0)
+        live: dict[Any, list[Account]] = {}
+        for row in (await self._session.execute(_SCAN_LIVE, bounds)).all():
+            live.setdefault(row.user_id, []).append(account_from_raw(row, decode))
+        states, settings = await self._scan_alerts(bounds)
+        await asyncio.sleep(0)
+        return [
+            _scan_subject(row, decode, paper, live, states, settings)
+            for row in user_rows
+            if row.status == _ACTIVE
+        ]
+
+    async def _scan_paper(
+        self, bounds: dict[str, Any], decode: RawDecoder
+    ) -> dict[Any, list[tuple[str, Any]]]:
+        """Return the (asset, free + locked) holdings of the users' active PAPER accounts, by raw user id.
+
+        SQLite returns them in index order: by account (user, then rowid) and
+        by asset within an account.
+        """
+        paper: dict[Any, list[tuple[str, Any]]] = {}
+        for key, asset, free, locked in (await self._session.execute(_SCAN_PAPER, bounds)).all():
+            paper.setdefault(key, []).append((asset, decode.decimal(free) + decode.decimal(locked)))
+        return paper
+
+    async def _scan_alerts(
+        self, bounds: dict[str, Any]
+    ) -> tuple[dict[Any, dict[AlertType, AlertState]], dict[Any, AlertSettings]]:
+        """Return the open alert states and the saved alert settings of the users, by raw user id."""
+        states: dict[Any, dict[AlertType, AlertState]] = {}
+        for row in (await self._session.execute(_SCAN_STATES, bounds)).all():
+            state = _state(row)
+            states.setdefault(row.key, {})[state.type] = state
+        rows = (await self._session.execute(_SCAN_SETTINGS, bounds)).all()
+        return states, {row.key: _settings(row) for row in rows}
 
 
 async def _subjects(
@@ -341,6 +430,41 @@ async def _subjects(
             await asyncio.sleep(0)
         subjects.append((user_from_raw(row, decode), by_user.get(row.id, [])))
     return subjects
+
+
+def _scan_subject(
+    row: Any,
+    decode: RawDecoder,
+    paper: dict[Any, list[tuple[str, Any]]],
+    live: dict[Any, list[Account]],
+    states: dict[Any, dict[AlertType, AlertState]],
+    settings: dict[Any, AlertSettings],
+) -> ScanSubject:
+    key = row.id
+    marks = None
+    if row.day is not None:
+        marks = MarkFigures(
+            day(row.day),  # type: ignore[arg-type]
+            decode.decimal(row.day_start_equity),
+            decode.decimal(row.peak_equity),
+        )
+    personal = None
+    if row.limits_key is not None:
+        values = row._mapping
+        personal = PersonalLimits(**{name: decode.optional_decimal(values[name]) for name in _LIMIT_COLUMNS})
+    return ScanSubject(
+        uuid_of(key),
+        row.telegram_id,
+        row.language,
+        row.timezone,
+        RISK_PROFILES[row.risk_profile],
+        paper.get(key, []),
+        live.get(key, []),
+        marks,
+        personal,
+        settings.get(key),
+        states.get(key, {}),
+    )
 
 
 def _where_between(statement: Any, column: Any, between: IdRange | None) -> Any:

@@ -39,7 +39,7 @@ def _user_from_row(row: UserRow) -> User:
 
 
 # Enum members by value: a dictionary lookup costs a fraction of an Enum call, and bulk reads make 40,000.
-_RISK_PROFILES = {member.value: member for member in RiskProfile}
+RISK_PROFILES = {member.value: member for member in RiskProfile}
 _USER_STATUSES = {member.value: member for member in UserStatus}
 _EXCHANGES = {member.value: member for member in Exchange}
 _KEY_STATUSES = {member.value: member for member in KeyStatus}
@@ -52,7 +52,7 @@ def user_from_raw(row: Any, decode: RawDecoder) -> User:
         telegram_id=row.telegram_id,
         username=row.username,
         language=row.language,
-        risk_profile=_RISK_PROFILES[row.risk_profile],
+        risk_profile=RISK_PROFILES[row.risk_profile],
         status=_USER_STATUSES[row.status],
         created_at=utc(row.created_at),  # type: ignore[arg-type]
         updated_at=utc(row.updated_at),  # type: ignore[arg-type]
