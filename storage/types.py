@@ -19,10 +19,16 @@ class DecimalText(TypeDecorator[Decimal]):
     SQLite has no exact numeric type, so values are stored as their canonical
     string. Such columns compare as text in SQL: filter and sort them in Python,
     never with SQL comparison operators. Binding a float raises TypeError.
+    ``allow_infinite`` admits positive and negative infinity (stored as
+    ``Infinity``/``-Infinity``), for risk figures of positions with no equity behind them.
     """
 
     impl = Text
     cache_ok = True
+
+    def __init__(self, *, allow_infinite: bool = False) -> None:
+        super().__init__()
+        self.allow_infinite = allow_infinite
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
@@ -36,6 +42,8 @@ class DecimalText(TypeDecorator[Decimal]):
             raise TypeError(f"DecimalText column needs a Decimal, got {type(value).__name__}")
         if dialect.name == "postgresql":
             return value
+        if self.allow_infinite and value.is_infinite():
+            return str(value)
         return to_canonical(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:

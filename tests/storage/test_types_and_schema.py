@@ -188,3 +188,20 @@ async def test_concurrent_writers_never_see_database_is_locked(database: Databas
     async with uow(read_only=True) as unit:
         balances = await unit.paper.get_balances(account_id)
     assert balances["USDT"].free == Decimal("2.00")
+
+
+@pytest.mark.parametrize("value", [Decimal("Infinity"), Decimal("-Infinity")])
+def test_decimal_text_infinity_only_where_allowed(value: Decimal) -> None:
+    from sqlalchemy.dialects import sqlite
+
+    from storage.types import DecimalText
+
+    dialect = sqlite.dialect()
+    with pytest.raises(ValueError, match="not a finite decimal"):
+        DecimalText().process_bind_param(value, dialect)
+
+    allowing = DecimalText(allow_infinite=True)
+    stored = allowing.process_bind_param(value, dialect)
+    assert allowing.process_result_value(stored, dialect) == value
+    with pytest.raises(ValueError, match="not a finite decimal"):
+        allowing.process_bind_param(Decimal("NaN"), dialect)
