@@ -21,6 +21,7 @@ from sqlalchemy.sql import Select
 from engine.common.money import ZERO, to_canonical
 from engine.orders.models import CheckRecord, Fill, Order, OrderSide, OrderStatus, OrderType, TimeInForce
 from engine.orders.ports import OrderFilter
+from storage.deferred import PreparedWrite, write_later
 from storage.models import FillRow, HoldingRow, OrderRow
 
 _ORDER_FIELDS = (
@@ -56,15 +57,18 @@ _HOLDINGS = HoldingRow.__table__
 
 # Built once: the order path runs these for every order, and a statement built
 # anew costs more Python than SQLite takes to run it.
-_INSERT_ORDER = insert(_ORDERS)
+# Writes whose result nobody reads go with the transaction's next statement (storage.deferred).
+_INSERT_ORDER = PreparedWrite(insert(_ORDERS))
 _UPDATE_ORDER = update(_ORDERS).where(_ORDERS.c.id == bindparam("key"))
-_INSERT_FILL = insert(_FILLS)
+_INSERT_FILL = PreparedWrite(insert(_FILLS))
 _SELECT_HOLDING = select(_HOLDINGS.c.quantity).where(
     _HOLDINGS.c.account_id == bindparam("account_id"), _HOLDINGS.c.asset == bindparam("asset")
 )
-_INSERT_HOLDING = insert(_HOLDINGS)
-_UPDATE_HOLDING = update(_HOLDINGS).where(
-    _HOLDINGS.c.account_id == bindparam("key_account"), _HOLDINGS.c.asset == bindparam("key_asset")
+_INSERT_HOLDING = PreparedWrite(insert(_HOLDINGS))
+_UPDATE_HOLDING = PreparedWrite(
+    update(_HOLDINGS).where(
+        _HOLDINGS.c.account_id == bindparam("key_account"), _HOLDINGS.c.asset == bindparam("key_asset")
+    )
 )
 _SELECT_BY_CLIENT_ID_FOR_USER = (
     select(_ORDERS)
@@ -182,7 +186,7 @@ class SqlOrderRepository:
         self._session = session
 
     async def add(self, order: Order) -> None:
-        await self._session.execute(_INSERT_ORDER, {"id": order.id, **_order_values(order)})
+        await write_later(self._session, _INSERT_ORDER, [{"id": order.id, **_order_values(order)}])
 
     async def update(self, order: Order) -> None:
         result = await self._session.execute(_UPDATE_ORDER, {"key": order.id, **_order_values(order)})
@@ -237,7 +241,7 @@ class SqlOrderRepository:
         return [order for order in await self._with_fills(rows) if not order.is_notified]
 
     async def add_fill(self, fill: Fill) -> None:
-        await self._session.execute(_INSERT_FILL, _fill_values(fill))
+        await write_later(self._session, _INSERT_FILL, [_fill_values(fill)])
 
     async def get(self, order_id: uuid.UUID) -> Order | None:
         row = (await self._session.execute(_SELECT_BY_ID, {"order_id": order_id})).first()
@@ -353,13 +357,15 @@ class SqlOrderRepository:
         # The quantity is exact text on SQLite, so the sum is taken here, not in SQL.
         current = await self._holding(account_id, asset)
         if current is None:
-            await self._session.execute(
-                _INSERT_HOLDING, {"account_id": account_id, "asset": asset, "quantity": delta}
+            await write_later(
+                self._session, _INSERT_HOLDING, [{"account_id": account_id, "asset": asset, "quantity": delta}]
             )
             return delta
         quantity = current + delta
-        await self._session.execute(
-            _UPDATE_HOLDING, {"key_account": account_id, "key_asset": asset, "quantity": quantity}
+        await write_later(
+            self._session,
+            _UPDATE_HOLDING,
+            [{"key_account": account_id, "key_asset": asset, "quantity": quantity}],
         )
         return quantity
 

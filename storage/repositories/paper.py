@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from engine.exchanges.models import ExchangeOrderState, ExchangeTrade
 from engine.exchanges.paper.ledger import PaperBalance, PaperOrder
 from engine.orders.models import OrderSide, OrderType, TimeInForce
+from storage.deferred import PreparedWrite, write_later
 from storage.models import PaperBalanceRow, PaperOrderRow, PaperTradeRow
 from storage.raw import RawDecoder, chunks, raw
 
@@ -31,12 +32,15 @@ _SELECT_BALANCE_ROW = select(_BALANCES.c.asset).where(
     _BALANCES.c.account_id == bindparam("account_id"), _BALANCES.c.asset == bindparam("asset")
 )
 _INSERT_BALANCE = insert(_BALANCES)
-_UPDATE_BALANCE = update(_BALANCES).where(
-    _BALANCES.c.account_id == bindparam("key_account"), _BALANCES.c.asset == bindparam("key_asset")
+# Writes whose result nobody reads go with the transaction's next statement (storage.deferred).
+_UPDATE_BALANCE = PreparedWrite(
+    update(_BALANCES).where(
+        _BALANCES.c.account_id == bindparam("key_account"), _BALANCES.c.asset == bindparam("key_asset")
+    )
 )
-_INSERT_ORDER = insert(_ORDERS)
+_INSERT_ORDER = PreparedWrite(insert(_ORDERS))
 _UPDATE_ORDER = update(_ORDERS).where(_ORDERS.c.exchange_order_id == bindparam("key"))
-_INSERT_TRADE = insert(_TRADES)
+_INSERT_TRADE = PreparedWrite(insert(_TRADES))
 _SELECT_BY_CLIENT_ID = select(_ORDERS).where(
     _ORDERS.c.account_id == bindparam("account_id"), _ORDERS.c.client_order_id == bindparam("client_id")
 )
@@ -154,7 +158,8 @@ class SqlPaperLedger:
             if (account_id, balance.asset) not in self._stored_balances:
                 await self.save_balance(account_id, balance)
         if known:
-            await self._session.execute(
+            await write_later(
+                self._session,
                 _UPDATE_BALANCE,
                 [
                     {
@@ -180,13 +185,17 @@ class SqlPaperLedger:
                     _INSERT_BALANCE, {"account_id": account_id, "asset": balance.asset, **values}
                 )
                 return
-        await self._session.execute(
-            _UPDATE_BALANCE, {"key_account": account_id, "key_asset": balance.asset, **values}
+        await write_later(
+            self._session,
+            _UPDATE_BALANCE,
+            [{"key_account": account_id, "key_asset": balance.asset, **values}],
         )
 
     async def add_order(self, order: PaperOrder) -> None:
-        await self._session.execute(
-            _INSERT_ORDER, {"exchange_order_id": order.exchange_order_id, **_order_values(order)}
+        await write_later(
+            self._session,
+            _INSERT_ORDER,
+            [{"exchange_order_id": order.exchange_order_id, **_order_values(order)}],
         )
 
     async def update_order(self, order: PaperOrder) -> None:
@@ -197,9 +206,10 @@ class SqlPaperLedger:
             raise LookupError(f"paper order {order.exchange_order_id} does not exist")
 
     async def add_trade(self, account_id: uuid.UUID, trade: ExchangeTrade) -> None:
-        await self._session.execute(
+        await write_later(
+            self._session,
             _INSERT_TRADE,
-            {
+            [{
                 "trade_id": trade.trade_id,
                 "account_id": account_id,
                 "exchange_order_id": trade.exchange_order_id,
@@ -211,7 +221,7 @@ class SqlPaperLedger:
                 "fee_asset": trade.fee_asset,
                 "is_maker": trade.is_maker,
                 "executed_at": trade.executed_at,
-            },
+            }],
         )
 
     async def get_order(
