@@ -68,9 +68,9 @@ class InlineCursor(sqlite3.Cursor):
 
 
 class InlineConnection(sqlite3.Connection):
-    """Runs writes queued with ``storage.deferred.write_later`` before the next statement or the COMMIT.
+    """Runs writes queued with ``storage.prepared.write_later`` before the next statement or the COMMIT.
 
-    Nothing is saved on hand-offs here, but the queued writes skip SQLAlchemy's
+    Nothing is saved on hand-offs here, but prepared statements skip SQLAlchemy's
     execution layers.
     """
 
@@ -86,6 +86,11 @@ class InlineConnection(sqlite3.Connection):
             self._queued.append((sql, rows[0], False))
         else:
             self._queued.append((sql, rows, True))
+
+    async def fetch_now(self, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+        """Run a SELECT after what is queued (``storage.prepared.read_now``)."""
+        self.run_queued()
+        return sqlite3.Connection.execute(self, sql, parameters).fetchall()
 
     def run_queued(self) -> None:
         if not self._queued:

@@ -11,8 +11,9 @@ keeps the description, row count and rows it returns.
 Two more hand-offs per transaction are saved. The BEGIN that the database's
 "begin" hook asks for (``begin_later``) is sent with the transaction's first
 statement, and a transaction that executes nothing sends neither BEGIN nor
-ROLLBACK. Writes queued with ``storage.deferred.write_later`` go with the next
-statement or with the COMMIT.
+ROLLBACK. Writes queued with ``storage.prepared.write_later`` go with the next
+statement or with the COMMIT, and ``storage.prepared.read_now`` sends a SELECT
+with no SQLAlchemy execution around it.
 
 Statements still run off the event loop, on aiosqlite's thread, as with the
 stock dialect. Server-side cursors (streamed reads) keep the stock adapter.
@@ -58,12 +59,21 @@ def _commit(connection: sqlite3.Connection, queued: list[_Queued]) -> None:
     connection.commit()
 
 
+def _fetch(connection: sqlite3.Connection, queued: list[_Queued], sql: str, parameters: Any) -> list[Any]:
+    _run_queued(connection, queued)
+    cursor = connection.execute(sql, parameters)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def _run(
     connection: sqlite3.Connection, queued: list[_Queued], operation: str, parameters: Any, many: bool
 ) -> _Outcome:
     """Execute one statement on aiosqlite's thread and return its description, rows, rowcount, lastrowid.
 
-    The queued statements (a BEGIN, deferred writes) run first, in the same call.
+    The queued statements (a BEGIN, queued writes) run first, in the same call.
     """
     _run_queued(connection, queued)
     cursor = connection.cursor()
@@ -145,7 +155,7 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    """Keeps what goes ahead of the next statement: the transaction's BEGIN and deferred writes."""
+    """Keeps what goes ahead of the next statement: the transaction's BEGIN and queued writes."""
 
     __slots__ = ("_begin", "_queued")
 
@@ -162,11 +172,16 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         self._queued = []
 
     def defer(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        """Queue a write whose result nobody reads (``storage.deferred``)."""
+        """Queue a write whose result nobody reads (``storage.prepared``)."""
         if len(rows) == 1:
             self._queued.append((sql, rows[0], False))
         else:
             self._queued.append((sql, rows, True))
+
+    async def fetch_now(self, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+        """Run a SELECT, after what is queued, in one hop; awaited directly, with no greenlet."""
+        connection = self._connection
+        return await connection._execute(_fetch, connection._conn, self.take_queued(), sql, parameters)
 
     def take_queued(self) -> list[_Queued]:
         queued = self._queued

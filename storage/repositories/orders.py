@@ -21,8 +21,8 @@ from sqlalchemy.sql import Select
 from engine.common.money import ZERO, to_canonical
 from engine.orders.models import CheckRecord, Fill, Order, OrderSide, OrderStatus, OrderType, TimeInForce
 from engine.orders.ports import OrderFilter
-from storage.deferred import PreparedWrite, write_later
 from storage.models import FillRow, HoldingRow, OrderRow
+from storage.prepared import PreparedRead, PreparedWrite, read_now, write_later
 
 _ORDER_FIELDS = (
     "user_id",
@@ -57,12 +57,15 @@ _HOLDINGS = HoldingRow.__table__
 
 # Built once: the order path runs these for every order, and a statement built
 # anew costs more Python than SQLite takes to run it.
-# Writes whose result nobody reads go with the transaction's next statement (storage.deferred).
+# The order path's reads and writes go to the driver directly on SQLite (storage.prepared);
+# writes whose result nobody reads go with the transaction's next statement.
 _INSERT_ORDER = PreparedWrite(insert(_ORDERS))
 _UPDATE_ORDER = update(_ORDERS).where(_ORDERS.c.id == bindparam("key"))
 _INSERT_FILL = PreparedWrite(insert(_FILLS))
-_SELECT_HOLDING = select(_HOLDINGS.c.quantity).where(
-    _HOLDINGS.c.account_id == bindparam("account_id"), _HOLDINGS.c.asset == bindparam("asset")
+_SELECT_HOLDING = PreparedRead(
+    select(_HOLDINGS.c.quantity).where(
+        _HOLDINGS.c.account_id == bindparam("account_id"), _HOLDINGS.c.asset == bindparam("asset")
+    )
 )
 _INSERT_HOLDING = PreparedWrite(insert(_HOLDINGS))
 _UPDATE_HOLDING = PreparedWrite(
@@ -70,10 +73,11 @@ _UPDATE_HOLDING = PreparedWrite(
         _HOLDINGS.c.account_id == bindparam("key_account"), _HOLDINGS.c.asset == bindparam("key_asset")
     )
 )
-_SELECT_BY_CLIENT_ID_FOR_USER = (
-    select(_ORDERS)
-    .where(_ORDERS.c.user_id == bindparam("user_id"), _ORDERS.c.client_order_id == bindparam("client_id"))
-    .limit(1)
+# Every order looks its client order id up and almost never finds it: the id alone tells.
+_CLIENT_ID_TAKEN = PreparedRead(
+    select(_ORDERS.c.id).where(
+        _ORDERS.c.user_id == bindparam("user_id"), _ORDERS.c.client_order_id == bindparam("client_id")
+    )
 )
 _SELECT_BY_ID = select(_ORDERS).where(_ORDERS.c.id == bindparam("order_id"))
 
@@ -257,8 +261,8 @@ class SqlOrderRepository:
 
     async def get_by_client_id_for_user(self, user_id: uuid.UUID, client_order_id: str) -> Order | None:
         parameters = {"user_id": user_id, "client_id": client_order_id}
-        row = (await self._session.execute(_SELECT_BY_CLIENT_ID_FOR_USER, parameters)).first()
-        return (await self._with_fills([row]))[0] if row else None
+        found = await read_now(self._session, _CLIENT_ID_TAKEN, parameters)
+        return await self.get(found[0][0]) if found else None
 
     async def _one(self, *conditions: Any) -> Order | None:
         row = (await self._session.execute(select(_ORDERS).where(*conditions).limit(1))).first()
@@ -357,9 +361,8 @@ class SqlOrderRepository:
         # The quantity is exact text on SQLite, so the sum is taken here, not in SQL.
         current = await self._holding(account_id, asset)
         if current is None:
-            await write_later(
-                self._session, _INSERT_HOLDING, [{"account_id": account_id, "asset": asset, "quantity": delta}]
-            )
+            values = {"account_id": account_id, "asset": asset, "quantity": delta}
+            await write_later(self._session, _INSERT_HOLDING, [values])
             return delta
         quantity = current + delta
         await write_later(
@@ -374,8 +377,8 @@ class SqlOrderRepository:
         return quantity if quantity is not None else ZERO
 
     async def _holding(self, account_id: uuid.UUID, asset: str) -> Decimal | None:
-        result = await self._session.execute(_SELECT_HOLDING, {"account_id": account_id, "asset": asset})
-        return result.scalar_one_or_none()
+        rows = await read_now(self._session, _SELECT_HOLDING, {"account_id": account_id, "asset": asset})
+        return rows[0][0] if rows else None
 
     async def _with_fills(self, rows: Sequence[Any]) -> list[Order]:
         if not rows:

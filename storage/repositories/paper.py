@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from engine.exchanges.models import ExchangeOrderState, ExchangeTrade
 from engine.exchanges.paper.ledger import PaperBalance, PaperOrder
 from engine.orders.models import OrderSide, OrderType, TimeInForce
-from storage.deferred import PreparedWrite, write_later
 from storage.models import PaperBalanceRow, PaperOrderRow, PaperTradeRow
+from storage.prepared import PreparedRead, PreparedWrite, read_now, write_later
 from storage.raw import RawDecoder, chunks, raw
 
 _BALANCES = PaperBalanceRow.__table__
@@ -27,12 +27,13 @@ _IN_CHUNK = 2000
 _SELECT_BALANCES = select(_BALANCES.c.asset, _BALANCES.c.free, _BALANCES.c.locked).where(
     _BALANCES.c.account_id == bindparam("account_id")
 )
-_SELECT_BALANCES_FOR_UPDATE = _SELECT_BALANCES.with_for_update()
+# Reads and writes every order runs go to the driver directly on SQLite (storage.prepared).
+_BALANCES_READ = PreparedRead(_SELECT_BALANCES)
+_BALANCES_FOR_UPDATE = PreparedRead(_SELECT_BALANCES.with_for_update())
 _SELECT_BALANCE_ROW = select(_BALANCES.c.asset).where(
     _BALANCES.c.account_id == bindparam("account_id"), _BALANCES.c.asset == bindparam("asset")
 )
 _INSERT_BALANCE = insert(_BALANCES)
-# Writes whose result nobody reads go with the transaction's next statement (storage.deferred).
 _UPDATE_BALANCE = PreparedWrite(
     update(_BALANCES).where(
         _BALANCES.c.account_id == bindparam("key_account"), _BALANCES.c.asset == bindparam("key_asset")
@@ -43,6 +44,12 @@ _UPDATE_ORDER = update(_ORDERS).where(_ORDERS.c.exchange_order_id == bindparam("
 _INSERT_TRADE = PreparedWrite(insert(_TRADES))
 _SELECT_BY_CLIENT_ID = select(_ORDERS).where(
     _ORDERS.c.account_id == bindparam("account_id"), _ORDERS.c.client_order_id == bindparam("client_id")
+)
+# Every order looks its client order id up and almost never finds it: the id alone tells.
+_CLIENT_ID_TAKEN = PreparedRead(
+    select(_ORDERS.c.exchange_order_id).where(
+        _ORDERS.c.account_id == bindparam("account_id"), _ORDERS.c.client_order_id == bindparam("client_id")
+    )
 )
 _OPEN_STATES = (ExchangeOrderState.OPEN.value,)
 _ORDER_FIELDS = (
@@ -118,8 +125,8 @@ class SqlPaperLedger:
     async def get_balances(
         self, account_id: uuid.UUID, *, for_update: bool = False
     ) -> dict[str, PaperBalance]:
-        statement = _SELECT_BALANCES_FOR_UPDATE if for_update else _SELECT_BALANCES
-        rows = (await self._session.execute(statement, {"account_id": account_id})).all()
+        statement = _BALANCES_FOR_UPDATE if for_update else _BALANCES_READ
+        rows = await read_now(self._session, statement, {"account_id": account_id})
         self._stored_balances.update((account_id, asset) for asset, _free, _locked in rows)
         return {asset: PaperBalance(asset, free, locked) for asset, free, locked in rows}
 
@@ -235,6 +242,8 @@ class SqlPaperLedger:
             raise ValueError("get_order needs exchange_order_id or client_order_id")
         if exchange_order_id is None:
             parameters = {"account_id": account_id, "client_id": client_order_id}
+            if not await read_now(self._session, _CLIENT_ID_TAKEN, parameters):
+                return None
             row = (await self._session.execute(_SELECT_BY_CLIENT_ID, parameters)).first()
             return (await self._with_trades([row]))[0] if row else None
         statement = select(_ORDERS).where(_ORDERS.c.account_id == account_id)
