@@ -7,6 +7,7 @@ quantity that would pass, so the message to the user is built from fields.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,7 +20,25 @@ from engine.exchanges.models import BalanceEntry
 from engine.market.models import Market
 from engine.orders.drafts import OrderEstimate
 from engine.orders.models import OrderRequest, OrderSide
-from engine.users.models import User
+from engine.risk.limits import PersonalLimits, RiskLimits
+from engine.risk.models import EquityMarks
+from engine.uow import UnitOfWork
+from engine.users.models import RiskProfile, User
+
+
+@dataclass(frozen=True)
+class RiskInputs:
+    """What the risk checks read from the database about one user, read in the caller's transaction."""
+
+    user_id: uuid.UUID
+    accounts: list[Account]
+    profile_limits: dict[RiskProfile, RiskLimits]
+    personal_limits: PersonalLimits | None
+    marks: EquityMarks | None
+
+
+class RiskInputReader(Protocol):
+    async def read_inputs(self, uow: UnitOfWork, user: User) -> RiskInputs: ...
 
 
 @dataclass(frozen=True)
@@ -32,6 +51,8 @@ class TradeContext:
     balances: dict[str, BalanceEntry]
     # The protective stop price when one is known (a bracket's stop-loss), for the loss-at-stop figure.
     stop_loss: Decimal | None = None
+    # Read with the balances in one transaction when they come from the database (PAPER).
+    risk_inputs: RiskInputs | None = None
 
     def free(self, asset: str) -> Decimal:
         entry = self.balances.get(asset)
@@ -69,10 +90,18 @@ class PreTradeCheck(Protocol):
 
 
 class PreTradeChecker:
-    """Runs every check in order and reports all results (not only the first failure)."""
+    """Runs every check in order and reports all results (not only the first failure).
 
-    def __init__(self, checks: Sequence[PreTradeCheck]) -> None:
+    ``inputs`` reads what the checks need from the database inside a transaction
+    the caller has open; without it, or when the caller has none, the checks read it themselves.
+    """
+
+    def __init__(self, checks: Sequence[PreTradeCheck], inputs: RiskInputReader | None = None) -> None:
         self._checks = list(checks)
+        self._inputs = inputs
+
+    async def read_inputs(self, uow: UnitOfWork, user: User) -> RiskInputs | None:
+        return await self._inputs.read_inputs(uow, user) if self._inputs is not None else None
 
     async def run(self, context: TradeContext) -> PreTradeReport:
         return PreTradeReport(tuple([await check.check(context) for check in self._checks]))

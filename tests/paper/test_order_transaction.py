@@ -32,6 +32,9 @@ class StatementLog:
     def write_transactions(self) -> int:
         return sum(1 for engine, text in self.entries if engine == "write" and text == "BEGIN")
 
+    def read_transactions(self) -> int:
+        return sum(1 for engine, text in self.entries if engine == "read" and text == "BEGIN")
+
     def after_last_commit(self) -> list[tuple[str, str]]:
         commits = [index for index, (_engine, text) in enumerate(self.entries) if text == "COMMIT"]
         return self.entries[commits[-1] + 1 :] if commits else list(self.entries)
@@ -81,6 +84,8 @@ async def test_market_order_writes_in_one_transaction(make_services: ServicesFac
         order = await services.orders.place(user, account, request)
 
     assert order.status is OrderStatus.FILLED
+    # The balance check and the risk checks read balances, accounts, limits and marks in one.
+    assert log.read_transactions() == 1
     assert log.write_transactions() == 1
     # The event's subscribers see the order is outside any bracket and shown inline: nothing is read.
     assert log.after_last_commit() == []
