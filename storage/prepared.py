@@ -8,14 +8,14 @@ statement is compiled once per dialect and runs on the driver connection
 bind and result processors, so values are stored and read back exactly as
 through a session.
 
-- ``write_later`` queues an INSERT or UPDATE whose result nobody reads. The
+- ``write_later`` queues an INSERT or UPDATE whose row count is never read. The
   queue runs, in order, just before the next statement of the transaction or
   its COMMIT, in the same hand-off to aiosqlite's thread; a ROLLBACK drops it.
   So a queued write runs before anything that could read what it wrote, and
   an error it raises (a constraint) comes out of that next statement or the
   commit, still inside the transaction.
 - ``read_now`` runs a SELECT at once (with the queue ahead of it) and returns
-  its rows as tuples.
+  its rows as named tuples, whose fields are read like a SQLAlchemy row's.
 
 On other databases (PostgreSQL) both go through the session as usual.
 """
@@ -23,6 +23,7 @@ On other databases (PostgreSQL) both go through the session as usual.
 from __future__ import annotations
 
 import sqlite3
+from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -83,7 +84,7 @@ class PreparedRead:
         self._compiled: dict[tuple[type[Dialect], tuple[str, ...]], tuple[str, _Encoder, _Decoder]] = {}
 
     def compiled_for(self, dialect: Dialect, keys: tuple[str, ...]) -> tuple[str, _Encoder, _Decoder]:
-        """The SQL text, the parameters' encoder and a decoder of one row."""
+        """Return the SQL text, the parameters' encoder and a decoder of one row."""
         found = self._compiled.get((type(dialect), keys))
         if found is None:
             compiled = self.statement.compile(dialect=dialect)
@@ -97,14 +98,14 @@ class PreparedRead:
 
 def _decoder(compiled: SQLCompiler, dialect: Dialect) -> _Decoder:
     # NOTE: _result_columns and _cached_result_processor are how SQLAlchemy (2.1) finds
-    # each column's conversion from the driver's value.
-    processors = [entry.type._cached_result_processor(dialect, None) for entry in compiled._result_columns]
-    if not any(processors):
-        return tuple
+    # each column's name and its conversion from the driver's value.
+    columns = compiled._result_columns
+    make = namedtuple("PreparedRow", [entry.keyname for entry in columns], rename=True)._make  # type: ignore[misc]
+    processors = [entry.type._cached_result_processor(dialect, None) for entry in columns]
     steps = list(enumerate(processors))
 
     def decode(row: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(process(row[index]) if process is not None else row[index] for index, process in steps)
+        return make(process(row[index]) if process is not None else row[index] for index, process in steps)
 
     return decode
 
@@ -124,13 +125,13 @@ async def write_later(session: AsyncSession, write: PreparedWrite, rows: Sequenc
 
 async def read_now(
     session: AsyncSession, read: PreparedRead, parameters: Mapping[str, Any]
-) -> list[tuple[Any, ...]]:
+) -> list[Any]:
     """Run the SELECT in the session's transaction and return its rows, decoded."""
     connection = await session.connection()
     driver = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
     fetch = getattr(driver, "fetch_now", None)
     if fetch is None:
-        return [tuple(row) for row in (await session.execute(read.statement, parameters)).all()]
+        return list((await session.execute(read.statement, parameters)).all())
     sql, encode, decode = read.compiled_for(connection.dialect, tuple(parameters))
     values = encode(parameters)
     try:

@@ -172,7 +172,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         self._queued = []
 
     def defer(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        """Queue a write whose result nobody reads (``storage.prepared``)."""
+        """Queue a write whose row count is never read (``storage.prepared``)."""
         if len(rows) == 1:
             self._queued.append((sql, rows[0], False))
         else:
@@ -193,7 +193,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
 
     def cursor(self, server_side: bool = False) -> Any:
         if server_side and (self._begin is not None or self._queued):
-            self._send_queued()  # the stock server-side cursor knows nothing of the queue
+            self._send_queued()  # the stock server-side cursor does not send the queue
         return super().cursor(server_side)
 
     def commit(self) -> None:

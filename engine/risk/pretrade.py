@@ -28,7 +28,7 @@ from engine.users.models import RiskProfile, User
 
 @dataclass(frozen=True)
 class RiskInputs:
-    """What the risk checks read from the database about one user, read in the caller's transaction."""
+    """The user's accounts, limits and equity marks that the risk checks read from the database."""
 
     user_id: uuid.UUID
     accounts: list[Account]

@@ -57,8 +57,8 @@ _HOLDINGS = HoldingRow.__table__
 
 # Built once: the order path runs these for every order, and a statement built
 # anew costs more Python than SQLite takes to run it.
-# The order path's reads and writes go to the driver directly on SQLite (storage.prepared);
-# writes whose result nobody reads go with the transaction's next statement.
+# The order path's reads and writes go to the driver directly on SQLite (storage.prepared).
+# Writes whose row count is never read go with the transaction's next statement.
 _INSERT_ORDER = PreparedWrite(insert(_ORDERS))
 _UPDATE_ORDER = update(_ORDERS).where(_ORDERS.c.id == bindparam("key"))
 _INSERT_FILL = PreparedWrite(insert(_FILLS))
@@ -73,7 +73,7 @@ _UPDATE_HOLDING = PreparedWrite(
         _HOLDINGS.c.account_id == bindparam("key_account"), _HOLDINGS.c.asset == bindparam("key_asset")
     )
 )
-# Every order looks its client order id up and almost never finds it: the id alone tells.
+# Every order looks its client order id up and almost never finds it, so only the id is selected.
 _CLIENT_ID_TAKEN = PreparedRead(
     select(_ORDERS.c.id).where(
         _ORDERS.c.user_id == bindparam("user_id"), _ORDERS.c.client_order_id == bindparam("client_id")

@@ -45,7 +45,7 @@ _INSERT_TRADE = PreparedWrite(insert(_TRADES))
 _SELECT_BY_CLIENT_ID = select(_ORDERS).where(
     _ORDERS.c.account_id == bindparam("account_id"), _ORDERS.c.client_order_id == bindparam("client_id")
 )
-# Every order looks its client order id up and almost never finds it: the id alone tells.
+# Every order looks its client order id up and almost never finds it, so only the id is selected.
 _CLIENT_ID_TAKEN = PreparedRead(
     select(_ORDERS.c.exchange_order_id).where(
         _ORDERS.c.account_id == bindparam("account_id"), _ORDERS.c.client_order_id == bindparam("client_id")

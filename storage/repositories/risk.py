@@ -39,6 +39,7 @@ from storage.models import (
     UserLimitsRow,
     UserRow,
 )
+from storage.prepared import PreparedRead, read_now
 from storage.raw import CHUNK_ROWS, RawDecoder, chunks, day, raw, utc
 from storage.repositories.users import account_from_raw, user_from_raw
 
@@ -48,9 +49,10 @@ _LIMIT_COLUMNS = tuple(name.value for name in LimitName)
 # Built once: every pre-trade check reads these.
 _USER_LIMITS = UserLimitsRow.__table__
 _MARKS = EquityMarkRow.__table__
-_SELECT_PROFILE_LIMITS = select(ProfileLimitsRow.__table__)
-_SELECT_USER_LIMITS = select(_USER_LIMITS).where(_USER_LIMITS.c.user_id == bindparam("user_id"))
-_SELECT_MARKS = select(_MARKS).where(_MARKS.c.user_id == bindparam("user_id"))
+# They go to the SQLite driver directly (storage.prepared).
+_SELECT_PROFILE_LIMITS = PreparedRead(select(ProfileLimitsRow.__table__))
+_SELECT_USER_LIMITS = PreparedRead(select(_USER_LIMITS).where(_USER_LIMITS.c.user_id == bindparam("user_id")))
+_SELECT_MARKS = PreparedRead(select(_MARKS).where(_MARKS.c.user_id == bindparam("user_id")))
 _STATES = AlertStateRow.__table__
 _WRITE_CHUNK = 1_000  # rows per executemany between two turns of the event loop
 
@@ -62,10 +64,10 @@ class SqlRiskRepository:
     # -- limits --------------------------------------------------------------------
 
     async def profile_limits(self) -> dict[RiskProfile, RiskLimits]:
-        rows = await self._session.execute(_SELECT_PROFILE_LIMITS)
+        rows = await read_now(self._session, _SELECT_PROFILE_LIMITS, {})
         return {
             RiskProfile(row.profile): RiskLimits(**{name: getattr(row, name) for name in _LIMIT_COLUMNS})
-            for row in rows.all()
+            for row in rows
         }
 
     async def save_profile_limits(self, profile: RiskProfile, limits: RiskLimits, at: datetime) -> None:
@@ -79,8 +81,8 @@ class SqlRiskRepository:
         await self._session.flush()
 
     async def personal_limits(self, user_id: uuid.UUID) -> PersonalLimits | None:
-        row = (await self._session.execute(_SELECT_USER_LIMITS, {"user_id": user_id})).first()
-        return _personal(row) if row else None
+        rows = await read_now(self._session, _SELECT_USER_LIMITS, {"user_id": user_id})
+        return _personal(rows[0]) if rows else None
 
     async def all_personal_limits(self, between: IdRange | None = None) -> dict[uuid.UUID, PersonalLimits]:
         rows = await self._session.execute(
@@ -106,8 +108,8 @@ class SqlRiskRepository:
     # -- equity marks --------------------------------------------------------------
 
     async def marks(self, user_id: uuid.UUID) -> EquityMarks | None:
-        row = (await self._session.execute(_SELECT_MARKS, {"user_id": user_id})).first()
-        return _marks(row) if row else None
+        rows = await read_now(self._session, _SELECT_MARKS, {"user_id": user_id})
+        return _marks(rows[0]) if rows else None
 
     async def all_marks(self, between: IdRange | None = None) -> dict[uuid.UUID, EquityMarks]:
         decode = RawDecoder()

@@ -172,7 +172,7 @@ ROWS = {
 
 
 async def stored_rows(services: Services) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row the order path writes, as SQLite holds it, without the random ids."""
+    """Every row the order path writes, as SQLite stores it, without the random ids."""
     rows = {}
     async with services.database.read_engine.connect() as connection:
         for table, columns in ROWS.items():

@@ -76,7 +76,7 @@ def worker_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 async def stored_text(database: Database) -> list[tuple[Any, ...]]:
-    """The rows as SQLite holds them, without SQLAlchemy's result processing."""
+    """The rows as SQLite stores them, without SQLAlchemy's result processing."""
     async with database.read_engine.connect() as connection:
         result = await connection.exec_driver_sql(
             "SELECT account_id, asset, free, at FROM balances ORDER BY asset"
@@ -140,7 +140,7 @@ async def test_stored_as_session_execute_stores(tmp_path: Path) -> None:
         await queued.dispose()
 
 
-async def test_write_transaction_is_one_worker_call_per_statement_read(
+async def test_hops_of_write_transaction(
     tmp_path: Path, worker_calls: list[str]
 ) -> None:
     database = await make_database(tmp_path / "hops.db", "aiosqlite")

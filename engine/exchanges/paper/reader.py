@@ -116,7 +116,7 @@ class PaperReader:
             return await self.balances_in(uow, account_id)
 
     async def balances_in(self, uow: UnitOfWork, account_id: uuid.UUID) -> dict[str, BalanceEntry]:
-        """The account's balances read in the caller's transaction."""
+        """Read the account's balances in the caller's transaction."""
         balances = await uow.paper.get_balances(account_id)
         return {
             asset: BalanceEntry(asset=asset, free=balance.free, used=balance.locked)
