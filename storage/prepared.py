@@ -34,8 +34,10 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 
-_Encoder = Callable[[Mapping[str, Any]], tuple[Any, ...]]
+_Encoder = Callable[[Mapping[str, Any]], list[Any]]
 _Decoder = Callable[[Sequence[Any]], tuple[Any, ...]]
+
+_DRIVER = "prepared_driver"  # the session.info key of what _driver found
 
 # Counts statements run here, for bench/order_overhead.py, which counts the others through SQLAlchemy.
 prepared_statements = [0]
@@ -50,12 +52,13 @@ def _encoder(compiled: SQLCompiler, keys: tuple[str, ...]) -> _Encoder:
     # NOTE: _bind_processors is SQLAlchemy's own per-parameter conversion (2.1), the one
     # session.execute applies; using it keeps the stored text identical on both paths.
     processors = compiled._bind_processors
-    steps = [(name, processors.get(name)) for name in names]
+    converted = [(index, processors[name]) for index, name in enumerate(names) if name in processors]
 
-    def encode(values: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            process(values[name]) if process is not None else values[name] for name, process in steps
-        )
+    def encode(values: Mapping[str, Any]) -> list[Any]:
+        row = [values[name] for name in names]
+        for index, process in converted:
+            row[index] = process(row[index])
+        return row
 
     return encode
 
@@ -102,23 +105,40 @@ def _decoder(compiled: SQLCompiler, dialect: Dialect) -> _Decoder:
     columns = compiled._result_columns
     make = namedtuple("PreparedRow", [entry.keyname for entry in columns], rename=True)._make  # type: ignore[misc]
     processors = [entry.type._cached_result_processor(dialect, None) for entry in columns]
-    steps = list(enumerate(processors))
+    converted = [(index, process) for index, process in enumerate(processors) if process is not None]
 
     def decode(row: Sequence[Any]) -> tuple[Any, ...]:
-        return make(process(row[index]) if process is not None else row[index] for index, process in steps)
+        values = list(row)
+        for index, process in converted:
+            values[index] = process(values[index])
+        return make(values)
 
     return decode
 
 
-async def write_later(session: AsyncSession, write: PreparedWrite, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Queue the write for each row on SQLite; elsewhere execute it now."""
+async def _driver(session: AsyncSession) -> tuple[Any, Dialect]:
+    """Return the driver connection of the session's transaction and its dialect.
+
+    Asking the session costs a greenlet switch, so the answer is kept until the transaction changes.
+    """
+    transaction = session.sync_session.get_transaction()
+    kept = session.info.get(_DRIVER)
+    if kept is not None and transaction is not None and kept[0] is transaction:
+        return kept[1], kept[2]
     connection = await session.connection()
     driver = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+    session.info[_DRIVER] = (session.sync_session.get_transaction(), driver, connection.dialect)
+    return driver, connection.dialect
+
+
+async def write_later(session: AsyncSession, write: PreparedWrite, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Queue the write for each row on SQLite; elsewhere execute it now."""
+    driver, dialect = await _driver(session)
     defer = getattr(driver, "defer", None)
     if defer is None:
         await session.execute(write.statement, list(rows) if len(rows) > 1 else rows[0])
         return
-    sql, encode = write.compiled_for(connection.dialect, tuple(rows[0]))
+    sql, encode = write.compiled_for(dialect, tuple(rows[0]))
     defer(sql, [encode(row) for row in rows])
     prepared_statements[0] += 1
 
@@ -127,12 +147,11 @@ async def read_now(
     session: AsyncSession, read: PreparedRead, parameters: Mapping[str, Any]
 ) -> list[Any]:
     """Run the SELECT in the session's transaction and return its rows, decoded."""
-    connection = await session.connection()
-    driver = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
+    driver, dialect = await _driver(session)
     fetch = getattr(driver, "fetch_now", None)
     if fetch is None:
         return list((await session.execute(read.statement, parameters)).all())
-    sql, encode, decode = read.compiled_for(connection.dialect, tuple(parameters))
+    sql, encode, decode = read.compiled_for(dialect, tuple(parameters))
     values = encode(parameters)
     try:
         rows = await fetch(sql, values)

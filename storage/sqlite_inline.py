@@ -81,13 +81,13 @@ class InlineConnection(sqlite3.Connection):
     def cursor(self, factory: Any = InlineCursor) -> Any:
         return super().cursor(factory)
 
-    def defer(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    def defer(self, sql: str, rows: list[Any]) -> None:
         if len(rows) == 1:
             self._queued.append((sql, rows[0], False))
         else:
             self._queued.append((sql, rows, True))
 
-    async def fetch_now(self, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+    async def fetch_now(self, sql: str, parameters: Any) -> list[Any]:
         """Run a SELECT after what is queued (``storage.prepared.read_now``)."""
         self.run_queued()
         return sqlite3.Connection.execute(self, sql, parameters).fetchall()

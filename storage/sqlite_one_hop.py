@@ -171,14 +171,14 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         self._begin = sql
         self._queued = []
 
-    def defer(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    def defer(self, sql: str, rows: list[Any]) -> None:
         """Queue a write whose row count is never read (``storage.prepared``)."""
         if len(rows) == 1:
             self._queued.append((sql, rows[0], False))
         else:
             self._queued.append((sql, rows, True))
 
-    async def fetch_now(self, sql: str, parameters: tuple[Any, ...]) -> list[Any]:
+    async def fetch_now(self, sql: str, parameters: Any) -> list[Any]:
         """Run a SELECT, after what is queued, in one hop; awaited directly, with no greenlet."""
         connection = self._connection
         return await connection._execute(_fetch, connection._conn, self.take_queued(), sql, parameters)
