@@ -16,6 +16,8 @@ through a session.
   commit, still inside the transaction.
 - ``read_now`` runs a SELECT at once (with the queue ahead of it) and returns
   its rows as named tuples, whose fields are read like a SQLAlchemy row's.
+  ``read_many`` runs several SELECTs that do not depend on each other in one
+  hand-off.
 
 On other databases (PostgreSQL) both go through the session as usual.
 """
@@ -160,3 +162,25 @@ async def read_now(
         raise DBAPIError.instance(sql, values, error, sqlite3.Error) from error
     prepared_statements[0] += 1
     return [decode(row) for row in rows]
+
+
+async def read_many(
+    session: AsyncSession, reads: Sequence[tuple[PreparedRead, Mapping[str, Any]]]
+) -> list[list[Any]]:
+    """Run several SELECTs in the session's transaction, in one hand-off on SQLite; return each one's rows."""
+    driver, dialect = await _driver(session)
+    fetch_many = getattr(driver, "fetch_many", None)
+    if fetch_many is None:
+        return [list((await session.execute(read.statement, values)).all()) for read, values in reads]
+    statements = []
+    decoders = []
+    for read, values in reads:
+        sql, encode, decode = read.compiled_for(dialect, tuple(values))
+        statements.append((sql, encode(values)))
+        decoders.append(decode)
+    try:
+        results = await fetch_many(statements)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(statements[0][0], statements[0][1], error, sqlite3.Error) from error
+    prepared_statements[0] += len(statements)
+    return [[decode(row) for row in rows] for decode, rows in zip(decoders, results, strict=True)]

@@ -92,6 +92,12 @@ class InlineConnection(sqlite3.Connection):
         self.run_queued()
         return sqlite3.Connection.execute(self, sql, parameters).fetchall()
 
+    async def fetch_many(self, statements: list[tuple[str, Any]]) -> list[list[Any]]:
+        """Run several SELECTs after what is queued (``storage.prepared.read_many``)."""
+        self.run_queued()
+        execute = sqlite3.Connection.execute
+        return [execute(self, sql, parameters).fetchall() for sql, parameters in statements]
+
     def run_queued(self) -> None:
         if not self._queued:
             return

@@ -68,6 +68,20 @@ def _fetch(connection: sqlite3.Connection, queued: list[_Queued], sql: str, para
         cursor.close()
 
 
+def _fetch_many(
+    connection: sqlite3.Connection, queued: list[_Queued], statements: list[tuple[str, Any]]
+) -> list[list[Any]]:
+    _run_queued(connection, queued)
+    results = []
+    for sql, parameters in statements:
+        cursor = connection.execute(sql, parameters)
+        try:
+            results.append(cursor.fetchall())
+        finally:
+            cursor.close()
+    return results
+
+
 def _run(
     connection: sqlite3.Connection, queued: list[_Queued], operation: str, parameters: Any, many: bool
 ) -> _Outcome:
@@ -182,6 +196,11 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         """Run a SELECT, after what is queued, in one hop; awaited directly, with no greenlet."""
         connection = self._connection
         return await connection._execute(_fetch, connection._conn, self.take_queued(), sql, parameters)
+
+    async def fetch_many(self, statements: list[tuple[str, Any]]) -> list[list[Any]]:
+        """Run several SELECTs, after what is queued, in one hop."""
+        connection = self._connection
+        return await connection._execute(_fetch_many, connection._conn, self.take_queued(), statements)
 
     def take_queued(self) -> list[_Queued]:
         queued = self._queued

@@ -14,7 +14,7 @@ from engine.exchanges.models import ExchangeOrderState, ExchangeTrade
 from engine.exchanges.paper.ledger import PaperBalance, PaperOrder
 from engine.orders.models import OrderSide, OrderType, TimeInForce
 from storage.models import PaperBalanceRow, PaperOrderRow, PaperTradeRow
-from storage.prepared import PreparedRead, PreparedWrite, read_now, write_later
+from storage.prepared import PreparedRead, PreparedWrite, read_many, read_now, write_later
 from storage.raw import RawDecoder, chunks, raw
 
 _BALANCES = PaperBalanceRow.__table__
@@ -127,6 +127,21 @@ class SqlPaperLedger:
     ) -> dict[str, PaperBalance]:
         statement = _BALANCES_FOR_UPDATE if for_update else _BALANCES_READ
         rows = await read_now(self._session, statement, {"account_id": account_id})
+        self._stored_balances.update((account_id, asset) for asset, _free, _locked in rows)
+        return {asset: PaperBalance(asset, free, locked) for asset, free, locked in rows}
+
+    async def get_balances_for_new_order(
+        self, account_id: uuid.UUID, client_order_id: str
+    ) -> dict[str, PaperBalance] | None:
+        taken, rows = await read_many(
+            self._session,
+            [
+                (_CLIENT_ID_TAKEN, {"account_id": account_id, "client_id": client_order_id}),
+                (_BALANCES_FOR_UPDATE, {"account_id": account_id}),
+            ],
+        )
+        if taken:
+            return None
         self._stored_balances.update((account_id, asset) for asset, _free, _locked in rows)
         return {asset: PaperBalance(asset, free, locked) for asset, free, locked in rows}
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from storage.db import Database
-from storage.prepared import PreparedRead, PreparedWrite, read_now, write_later
+from storage.prepared import PreparedRead, PreparedWrite, read_many, read_now, write_later
 from storage.types import DecimalText, UTCDateTime
 
 ACCOUNT = uuid.UUID(int=7)
@@ -223,5 +223,53 @@ async def test_read_without_driver_support_goes_through_session(tmp_path: Path) 
             rows = await read_now(session, SELECT, {"account_id": ACCOUNT})
 
         assert rows == [("ETH", Decimal("2.5"), AT, ACCOUNT)]
+    finally:
+        await engine.dispose()
+
+
+async def test_read_many_after_queued_writes(database: Database) -> None:
+    other = uuid.UUID(int=8)
+    async with database.session(read_only=False) as session, session.begin():
+        await write_later(session, INSERT, [row("BTC", "1"), {**row("ETH", "2"), "account_id": other}])
+        mine, theirs, nobody = await read_many(
+            session,
+            [
+                (SELECT, {"account_id": ACCOUNT}),
+                (SELECT, {"account_id": other}),
+                (SELECT, {"account_id": uuid.UUID(int=9)}),
+            ],
+        )
+
+    assert mine == [("BTC", Decimal("1"), AT, ACCOUNT)]
+    assert theirs == [("ETH", Decimal("2"), AT, other)]
+    assert nobody == []
+
+
+async def test_read_many_is_one_worker_call(tmp_path: Path, worker_calls: list[str]) -> None:
+    database = await make_database(tmp_path / "many.db", "aiosqlite")
+    try:
+        async with database.session(read_only=True) as session, session.begin():
+            await read_now(session, SELECT, {"account_id": ACCOUNT})  # opens the read connection
+        async with database.session(read_only=True) as session, session.begin():
+            worker_calls.clear()
+            results = await read_many(session, [(SELECT, {"account_id": ACCOUNT})] * 3)
+            calls = list(worker_calls)
+
+        assert results == [[], [], []]
+        assert calls == ["_fetch_many"]
+    finally:
+        await database.dispose()
+
+
+async def test_read_many_without_driver_support(tmp_path: Path) -> None:
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'stock.db'}")
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(BALANCES.metadata.create_all)
+        async with async_sessionmaker(engine)() as session, session.begin():
+            await write_later(session, INSERT, [row("ETH", "2.50")])
+            first, second = await read_many(session, [(SELECT, {"account_id": ACCOUNT})] * 2)
+
+        assert first == second == [("ETH", Decimal("2.5"), AT, ACCOUNT)]
     finally:
         await engine.dispose()
