@@ -118,13 +118,9 @@ class RiskAssessor:
 
     async def read_inputs(self, uow: UnitOfWork, user: User) -> RiskInputs:
         """Read the user's accounts, limits and equity marks in the caller's transaction."""
-        return RiskInputs(
-            user_id=user.id,
-            accounts=await uow.accounts.list_for_user(user.id),
-            profile_limits=await uow.risk.profile_limits(),
-            personal_limits=await uow.risk.personal_limits(user.id),
-            marks=await uow.risk.marks(user.id),
-        )
+        accounts = await uow.accounts.list_for_user(user.id)
+        profile_limits, personal_limits, marks = await uow.risk.limits_and_marks(user.id)
+        return RiskInputs(user.id, accounts, profile_limits, personal_limits, marks)
 
     async def _assess(self, context: TradeContext) -> TradeImpact:
         user = context.user

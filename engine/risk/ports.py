@@ -39,6 +39,12 @@ class RiskRepository(Protocol):
     # -- equity marks --------------------------------------------------------------
     async def marks(self, user_id: uuid.UUID) -> EquityMarks | None: ...
 
+    async def limits_and_marks(
+        self, user_id: uuid.UUID
+    ) -> tuple[dict[RiskProfile, RiskLimits], PersonalLimits | None, EquityMarks | None]:
+        """Return ``profile_limits()``, ``personal_limits`` and ``marks`` of one user, read together."""
+        ...
+
     async def all_marks(self, between: IdRange | None = None) -> dict[uuid.UUID, EquityMarks]:
         """Equity marks of every user, or of the users whose id is within ``between``."""
         ...

@@ -39,7 +39,7 @@ from storage.models import (
     UserLimitsRow,
     UserRow,
 )
-from storage.prepared import PreparedRead, read_now
+from storage.prepared import PreparedRead, read_many, read_now
 from storage.raw import CHUNK_ROWS, RawDecoder, chunks, day, raw, utc
 from storage.repositories.users import account_from_raw, user_from_raw
 
@@ -64,11 +64,25 @@ class SqlRiskRepository:
     # -- limits --------------------------------------------------------------------
 
     async def profile_limits(self) -> dict[RiskProfile, RiskLimits]:
-        rows = await read_now(self._session, _SELECT_PROFILE_LIMITS, {})
-        return {
-            RiskProfile(row.profile): RiskLimits(**{name: getattr(row, name) for name in _LIMIT_COLUMNS})
-            for row in rows
-        }
+        return _profile_limits(await read_now(self._session, _SELECT_PROFILE_LIMITS, {}))
+
+    async def limits_and_marks(
+        self, user_id: uuid.UUID
+    ) -> tuple[dict[RiskProfile, RiskLimits], PersonalLimits | None, EquityMarks | None]:
+        # Every order's risk checks read these: one hand-off to the SQLite driver for the three.
+        profiles, personal, marks = await read_many(
+            self._session,
+            [
+                (_SELECT_PROFILE_LIMITS, {}),
+                (_SELECT_USER_LIMITS, {"user_id": user_id}),
+                (_SELECT_MARKS, {"user_id": user_id}),
+            ],
+        )
+        return (
+            _profile_limits(profiles),
+            _personal(personal[0]) if personal else None,
+            _marks(marks[0]) if marks else None,
+        )
 
     async def save_profile_limits(self, profile: RiskProfile, limits: RiskLimits, at: datetime) -> None:
         row = await self._session.get(ProfileLimitsRow, profile.value)
@@ -355,6 +369,13 @@ def _id_chunks(user_ids: Sequence[uuid.UUID] | None) -> list[list[uuid.UUID] | N
         return [None]
     ids = list(user_ids)
     return [ids[start : start + _IN_CHUNK] for start in range(0, len(ids), _IN_CHUNK)]
+
+
+def _profile_limits(rows: Sequence[Any]) -> dict[RiskProfile, RiskLimits]:
+    return {
+        RiskProfile(row.profile): RiskLimits(**{name: getattr(row, name) for name in _LIMIT_COLUMNS})
+        for row in rows
+    }
 
 
 def _personal(row: Any) -> PersonalLimits:
