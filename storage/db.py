@@ -113,6 +113,8 @@ class Database:
             driver_connection = getattr(dbapi_connection, "driver_connection", dbapi_connection)
             if driver_connection.in_transaction:
                 dbapi_connection.rollback()
+            # Nothing queued for the driver may reach the connection's next transaction.
+            dbapi_connection.forget_queued()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:

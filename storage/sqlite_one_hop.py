@@ -202,6 +202,10 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         connection = self._connection
         return await connection._execute(_fetch_many, connection._conn, self.take_queued(), statements)
 
+    def forget_queued(self) -> None:
+        """Drop a BEGIN and writes never sent (called as the connection goes back to the pool)."""
+        self._begin, self._queued = None, []
+
     def take_queued(self) -> list[_Queued]:
         queued = self._queued
         if self._begin is not None:

@@ -64,7 +64,8 @@ from engine.orders.validation import (
     validate_client_order_id,
     validate_flags,
 )
-from engine.risk.pretrade import PreTradeChecker, PreTradeReport, RiskInputs, TradeContext
+from engine.risk.models import PreTradeInputs
+from engine.risk.pretrade import PreTradeChecker, PreTradeReport, TradeContext
 from engine.uow import UnitOfWork, UnitOfWorkFactory
 from engine.users.models import Permission, User
 
@@ -301,7 +302,7 @@ class OrderService:
 
     async def _balances_and_risk_inputs(
         self, user: User, gateway: ExchangeGateway
-    ) -> tuple[dict[str, BalanceEntry], RiskInputs | None]:
+    ) -> tuple[dict[str, BalanceEntry], PreTradeInputs | None]:
         if not isinstance(gateway, AtomicOrderGateway):
             return await gateway.fetch_balance(), None  # the risk checks read theirs after the network call
         # PAPER's balances are rows of this database: one read transaction takes them and the risk inputs.

@@ -22,8 +22,8 @@ from engine.orders.models import OrderSide
 from engine.portfolio.service import USD_STABLE, VALUATION_ASSET
 from engine.risk.exposure import Exposure, ExposureReader
 from engine.risk.limits import LimitName, RiskLimits, resolve_limits
-from engine.risk.models import EquityMarks
-from engine.risk.pretrade import RiskInputs, TradeContext
+from engine.risk.models import EquityMarks, PreTradeInputs
+from engine.risk.pretrade import TradeContext
 from engine.risk.returns import ReturnsWindow
 from engine.risk.var import historical_var
 from engine.uow import UnitOfWork, UnitOfWorkFactory
@@ -116,11 +116,9 @@ class RiskAssessor:
             self._cache.popitem(last=False)
         return impact
 
-    async def read_inputs(self, uow: UnitOfWork, user: User) -> RiskInputs:
+    async def read_inputs(self, uow: UnitOfWork, user: User) -> PreTradeInputs:
         """Read the user's accounts, limits and equity marks in the caller's transaction."""
-        accounts = await uow.accounts.list_for_user(user.id)
-        profile_limits, personal_limits, marks = await uow.risk.limits_and_marks(user.id)
-        return RiskInputs(user.id, accounts, profile_limits, personal_limits, marks)
+        return await uow.risk.pretrade_inputs(user.id)
 
     async def _assess(self, context: TradeContext) -> TradeImpact:
         user = context.user

@@ -7,7 +7,6 @@ quantity that would pass, so the message to the user is built from fields.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,25 +19,13 @@ from engine.exchanges.models import BalanceEntry
 from engine.market.models import Market
 from engine.orders.drafts import OrderEstimate
 from engine.orders.models import OrderRequest, OrderSide
-from engine.risk.limits import PersonalLimits, RiskLimits
-from engine.risk.models import EquityMarks
+from engine.risk.models import PreTradeInputs
 from engine.uow import UnitOfWork
-from engine.users.models import RiskProfile, User
-
-
-@dataclass(frozen=True)
-class RiskInputs:
-    """The user's accounts, limits and equity marks that the risk checks read from the database."""
-
-    user_id: uuid.UUID
-    accounts: list[Account]
-    profile_limits: dict[RiskProfile, RiskLimits]
-    personal_limits: PersonalLimits | None
-    marks: EquityMarks | None
+from engine.users.models import User
 
 
 class RiskInputReader(Protocol):
-    async def read_inputs(self, uow: UnitOfWork, user: User) -> RiskInputs: ...
+    async def read_inputs(self, uow: UnitOfWork, user: User) -> PreTradeInputs: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +39,7 @@ class TradeContext:
     # The protective stop price when one is known (a bracket's stop-loss), for the loss-at-stop figure.
     stop_loss: Decimal | None = None
     # Read with the balances in one transaction when they come from the database (PAPER).
-    risk_inputs: RiskInputs | None = None
+    risk_inputs: PreTradeInputs | None = None
 
     def free(self, asset: str) -> Decimal:
         entry = self.balances.get(asset)
@@ -100,7 +87,7 @@ class PreTradeChecker:
         self._checks = list(checks)
         self._inputs = inputs
 
-    async def read_inputs(self, uow: UnitOfWork, user: User) -> RiskInputs | None:
+    async def read_inputs(self, uow: UnitOfWork, user: User) -> PreTradeInputs | None:
         return await self._inputs.read_inputs(uow, user) if self._inputs is not None else None
 
     async def run(self, context: TradeContext) -> PreTradeReport:

@@ -24,6 +24,7 @@ from engine.risk.models import (
     AlertState,
     AlertType,
     EquityMarks,
+    PreTradeInputs,
     RiskAlert,
     Severity,
 )
@@ -41,6 +42,7 @@ from storage.models import (
 )
 from storage.prepared import PreparedRead, read_many, read_now
 from storage.raw import CHUNK_ROWS, RawDecoder, chunks, day, raw, utc
+from storage.repositories.users import _SELECT_USER_ACCOUNTS as SELECT_USER_ACCOUNTS
 from storage.repositories.users import account_from_raw, user_from_raw
 
 _IN_CHUNK = 2000
@@ -53,6 +55,8 @@ _MARKS = EquityMarkRow.__table__
 _SELECT_PROFILE_LIMITS = PreparedRead(select(ProfileLimitsRow.__table__))
 _SELECT_USER_LIMITS = PreparedRead(select(_USER_LIMITS).where(_USER_LIMITS.c.user_id == bindparam("user_id")))
 _SELECT_MARKS = PreparedRead(select(_MARKS).where(_MARKS.c.user_id == bindparam("user_id")))
+# The query of SqlAccountRepository.list_for_user; account_from_raw also takes its decoded values.
+_SELECT_USER_ACCOUNTS = PreparedRead(SELECT_USER_ACCOUNTS)
 _STATES = AlertStateRow.__table__
 _WRITE_CHUNK = 1_000  # rows per executemany between two turns of the event loop
 
@@ -66,22 +70,24 @@ class SqlRiskRepository:
     async def profile_limits(self) -> dict[RiskProfile, RiskLimits]:
         return _profile_limits(await read_now(self._session, _SELECT_PROFILE_LIMITS, {}))
 
-    async def limits_and_marks(
-        self, user_id: uuid.UUID
-    ) -> tuple[dict[RiskProfile, RiskLimits], PersonalLimits | None, EquityMarks | None]:
-        # Every order's risk checks read these: one hand-off to the SQLite driver for the three.
-        profiles, personal, marks = await read_many(
+    async def pretrade_inputs(self, user_id: uuid.UUID) -> PreTradeInputs:
+        # Every order's risk checks read these: one hand-off to the SQLite driver for the four.
+        accounts, profiles, personal, marks = await read_many(
             self._session,
             [
+                (_SELECT_USER_ACCOUNTS, {"user_id": user_id}),
                 (_SELECT_PROFILE_LIMITS, {}),
                 (_SELECT_USER_LIMITS, {"user_id": user_id}),
                 (_SELECT_MARKS, {"user_id": user_id}),
             ],
         )
-        return (
-            _profile_limits(profiles),
-            _personal(personal[0]) if personal else None,
-            _marks(marks[0]) if marks else None,
+        decode = RawDecoder()
+        return PreTradeInputs(
+            user_id=user_id,
+            accounts=[account_from_raw(row, decode) for row in accounts],
+            profile_limits=_profile_limits(profiles),
+            personal_limits=_personal(personal[0]) if personal else None,
+            marks=_marks(marks[0]) if marks else None,
         )
 
     async def save_profile_limits(self, profile: RiskProfile, limits: RiskLimits, at: datetime) -> None:
