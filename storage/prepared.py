@@ -25,6 +25,7 @@ On other databases (PostgreSQL) both go through the session as usual.
 from __future__ import annotations
 
 import sqlite3
+import weakref
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -32,6 +33,7 @@ from typing import Any
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
@@ -39,7 +41,9 @@ from sqlalchemy.sql.dml import UpdateBase
 _Encoder = Callable[[Mapping[str, Any]], list[Any]]
 _Decoder = Callable[[Sequence[Any]], tuple[Any, ...]]
 
-_DRIVER = "prepared_driver"  # the session.info key of what _driver found
+# What _driver found, by transaction. Weak keys: a reference from the session to its own
+# transaction would make a cycle, and sessions would wait for the garbage collector's slow full passes.
+_DRIVERS: weakref.WeakKeyDictionary[SessionTransaction, tuple[Any, Dialect]] = weakref.WeakKeyDictionary()
 
 # Counts statements run here, for bench/order_overhead.py, which counts the others through SQLAlchemy.
 prepared_statements = [0]
@@ -121,16 +125,17 @@ def _decoder(compiled: SQLCompiler, dialect: Dialect) -> _Decoder:
 async def _driver(session: AsyncSession) -> tuple[Any, Dialect]:
     """Return the driver connection of the session's transaction and its dialect.
 
-    Asking the session costs a greenlet switch, so the answer is kept until the transaction changes.
+    Asking the session costs a greenlet switch, so the answer is kept for the transaction's lifetime.
     """
     transaction = session.sync_session.get_transaction()
-    kept = session.info.get(_DRIVER)
-    if kept is not None and transaction is not None and kept[0] is transaction:
-        return kept[1], kept[2]
+    kept = _DRIVERS.get(transaction) if transaction is not None else None
+    if kept is not None:
+        return kept
     connection = await session.connection()
     driver = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
-    session.info[_DRIVER] = (session.sync_session.get_transaction(), driver, connection.dialect)
-    return driver, connection.dialect
+    found = driver, connection.dialect
+    _DRIVERS[session.sync_session.get_transaction()] = found
+    return found
 
 
 async def write_later(session: AsyncSession, write: PreparedWrite, rows: Sequence[Mapping[str, Any]]) -> None:
