@@ -224,10 +224,11 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             self._begin = None  # nothing was sent, so there is nothing to commit
             return
         queued = self.take_queued()
-        connection = self._connection
-        if not queued or not connection._connection:
+        if not queued:
             super().commit()
             return
+        # Queued writes on a closed connection raise here ("no active connection"), never vanish.
+        connection = self._connection
         try:
             await_(connection._execute(_commit, connection._conn, queued))
         except Exception as error:
