@@ -1,8 +1,9 @@
 """Statements of the order path that bypass SQLAlchemy's execution layers on SQLite.
 
 Every PAPER order runs the same few indexed statements. Each one executed
-through a session costs SQLAlchemy's execution layers (about 100-190 µs of
-Python on a 2-core machine), more than SQLite takes to run it. A prepared
+through a session costs SQLAlchemy's execution layers, about 100-190 µs of
+Python (profiled with ``bench/order_overhead.py --profile`` on a 2-core AMD
+EPYC), more than SQLite takes to run it. A prepared
 statement is compiled once per dialect and runs on the driver connection
 (``storage.sqlite_one_hop``, ``storage.sqlite_inline``), with SQLAlchemy's own
 bind and result processors, so values are stored and read back exactly as
@@ -19,7 +20,7 @@ through a session.
   ``read_many`` runs several SELECTs that do not depend on each other in one
   hand-off.
 
-On other databases (PostgreSQL) both go through the session as usual.
+On other databases (PostgreSQL) all three go through the session as usual.
 """
 
 from __future__ import annotations
