@@ -11,7 +11,7 @@ through a session.
 
 - ``write_later`` queues an INSERT or UPDATE whose row count is never read. The
   queue runs, in order, just before the next statement of the transaction or
-  its COMMIT, in the same hand-off to aiosqlite's thread; a ROLLBACK drops it.
+  its COMMIT, in the same hand-off to aiosqlite's thread. A ROLLBACK drops it.
   So a queued write runs before anything that could read what it wrote, and
   an error it raises (a constraint) comes out of that next statement or the
   commit, still inside the transaction.
@@ -42,8 +42,9 @@ from sqlalchemy.sql.dml import UpdateBase
 _Encoder = Callable[[Mapping[str, Any]], list[Any]]
 _Decoder = Callable[[Sequence[Any]], tuple[Any, ...]]
 
-# What _driver found, by transaction. Weak keys: a reference from the session to its own
-# transaction would make a cycle, and sessions would wait for the garbage collector's slow full passes.
+# The driver connection and dialect of each open transaction, found by _driver. The keys are weak
+# because a reference from the session to its own transaction would make a cycle, and sessions
+# would then wait for the garbage collector's slow full passes.
 _DRIVERS: weakref.WeakKeyDictionary[SessionTransaction, tuple[Any, Dialect]] = weakref.WeakKeyDictionary()
 
 # Counts statements run here, for bench/order_overhead.py, which counts the others through SQLAlchemy.
@@ -129,9 +130,9 @@ async def _driver(session: AsyncSession) -> tuple[Any, Dialect]:
     Asking the session costs a greenlet switch, so the answer is kept for the transaction's lifetime.
     """
     transaction = session.sync_session.get_transaction()
-    kept = _DRIVERS.get(transaction) if transaction is not None else None
-    if kept is not None:
-        return kept
+    cached = _DRIVERS.get(transaction) if transaction is not None else None
+    if cached is not None:
+        return cached
     connection = await session.connection()
     driver = connection.sync_connection.connection.dbapi_connection  # type: ignore[union-attr]
     found = driver, connection.dialect
