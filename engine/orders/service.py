@@ -352,7 +352,10 @@ class OrderService:
         async def before(uow: UnitOfWork) -> None:
             if draft_id is not None:
                 await self.drafts.close_in(uow, user, draft_id)
-            await _require_client_id_free(uow, user, order.client_order_id)
+            # The holding the fills will move is read with the check: one call to the database.
+            holding = (order.account_id, order.base_asset)
+            if not await uow.orders.is_client_id_free(user.id, order.client_order_id, holding_of=holding):
+                raise ValidationError("CLIENT_ORDER_ID_TAKEN", value=order.client_order_id)
 
         async def after(uow: UnitOfWork, report: ExchangeOrder) -> None:
             previous, new_fills = apply_report(order, report)

@@ -22,7 +22,7 @@ from engine.common.money import ZERO, to_canonical
 from engine.orders.models import CheckRecord, Fill, Order, OrderSide, OrderStatus, OrderType, TimeInForce
 from engine.orders.ports import OrderFilter
 from storage.models import FillRow, HoldingRow, OrderRow
-from storage.prepared import PreparedRead, PreparedWrite, read_now, write_later
+from storage.prepared import PreparedRead, PreparedWrite, read_many, read_now, write_later
 
 _ORDER_FIELDS = (
     "user_id",
@@ -188,6 +188,9 @@ def _filtered(statement: Select[Any], where: OrderFilter) -> Select[Any]:
 class SqlOrderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # Holdings read or written in one transaction, by (account id, asset). None means no row yet.
+        self._holdings: dict[tuple[uuid.UUID, str], Decimal | None] = {}
+        self._holdings_of: object = None  # that transaction
 
     async def add(self, order: Order) -> None:
         await write_later(self._session, _INSERT_ORDER, [{"id": order.id, **_order_values(order)}])
@@ -263,6 +266,24 @@ class SqlOrderRepository:
         parameters = {"user_id": user_id, "client_id": client_order_id}
         found = await read_now(self._session, _CLIENT_ID_TAKEN, parameters)
         return await self.get(found[0][0]) if found else None
+
+    async def is_client_id_free(
+        self, user_id: uuid.UUID, client_order_id: str, *, holding_of: tuple[uuid.UUID, str] | None = None
+    ) -> bool:
+        reads = [(_CLIENT_ID_TAKEN, {"user_id": user_id, "client_id": client_order_id})]
+        if holding_of is not None:
+            reads.append((_SELECT_HOLDING, {"account_id": holding_of[0], "asset": holding_of[1]}))
+        results = await read_many(self._session, reads)
+        if holding_of is not None:
+            self._known_holdings()[holding_of] = results[1][0][0] if results[1] else None
+        return not results[0]
+
+    def _known_holdings(self) -> dict[tuple[uuid.UUID, str], Decimal | None]:
+        """Return the holdings known in the current transaction; a new transaction starts with none."""
+        transaction = self._session.sync_session.get_transaction()
+        if transaction is not self._holdings_of:
+            self._holdings, self._holdings_of = {}, transaction
+        return self._holdings
 
     async def _one(self, *conditions: Any) -> Order | None:
         row = (await self._session.execute(select(_ORDERS).where(*conditions).limit(1))).first()
@@ -359,7 +380,10 @@ class SqlOrderRepository:
 
     async def add_to_holding(self, account_id: uuid.UUID, asset: str, delta: Decimal) -> Decimal:
         # The quantity is exact text on SQLite, so the sum is taken here, not in SQL.
-        current = await self._holding(account_id, asset)
+        key = (account_id, asset)
+        known = self._known_holdings()
+        current = known[key] if key in known else await self._holding(account_id, asset)
+        known[key] = current + delta if current is not None else delta
         if current is None:
             values = {"account_id": account_id, "asset": asset, "quantity": delta}
             await write_later(self._session, _INSERT_HOLDING, [values])
