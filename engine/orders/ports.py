@@ -50,6 +50,16 @@ class OrderRepository(Protocol):
 
     async def get_by_client_id_for_user(self, user_id: uuid.UUID, client_order_id: str) -> Order | None: ...
 
+    async def is_client_id_free(
+        self, user_id: uuid.UUID, client_order_id: str, *, holding_of: tuple[uuid.UUID, str] | None = None
+    ) -> bool:
+        """Return whether none of the user's orders has this client order id.
+
+        ``holding_of`` (account id, asset) names a holding to read in the same call, for an
+        ``add_to_holding`` later in this transaction.
+        """
+        ...
+
     async def find_by_id_prefix(self, user_id: uuid.UUID, prefix: str, limit: int = 10) -> list[Order]:
         """Return the user's orders whose id, as 32 hex digits, starts with ``prefix``."""
         ...
