@@ -144,11 +144,11 @@ def driver_rows(driver: str, users: int, scans: Scans, alerts: int) -> list[str]
     first, later = scans[0], scans[1:] or scans
     walls, cpus, gaps = [s[0] for s in later], [s[1] for s in later], [s[2] for s in later]
     return [
-        f"| {driver} | first (creates {users:,} equity marks, {alerts:,} alerts queued) | {first[0]:.2f} | "
-        f"{first[1]:.2f} | {first[2] * 1000:.0f} |",
-        f"| {driver} | later scans, median of {len(later)} | {statistics.median(walls):.2f} | "
-        f"{statistics.median(cpus):.2f} | {max(gaps) * 1000:.0f} |",
-        f"| {driver} | later scans, slowest | {max(walls):.2f} | {max(cpus):.2f} | |",
+        f"| {driver} | first (creates {users:,} equity marks, {alerts:,} alerts queued) | {first[0]:.3f} | "
+        f"{first[1]:.3f} | {first[2] * 1000:.0f} |",
+        f"| {driver} | later scans, median of {len(later)} | {statistics.median(walls):.3f} | "
+        f"{statistics.median(cpus):.3f} | {max(gaps) * 1000:.0f} |",
+        f"| {driver} | later scans, slowest | {max(walls):.3f} | {max(cpus):.3f} | |",
     ]
 
 
