@@ -21,6 +21,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import Chat, Message, MessageOriginUser, Update, User
 
 from bot.app import build_services, close_services, start_services
+from bot.command_routes import CommandTable
 from engine.common.clock import ManualClock
 from engine.users.models import UserStatus
 from tests.conftest import ADMIN_ID, START, make_settings
@@ -207,3 +208,35 @@ async def test_rate_limit_counts_routed_commands_and_presses(tmp_path: Path, mig
     finally:
         await built.close()
         await close_services(services)
+
+
+ODD_TEXTS = [
+    "/",
+    "/@",
+    "/ help",
+    "/help@",
+    "/help@@@",
+    "/\u200bhelp",
+    "/start\x00",
+    "/start ref_1",
+    "/portfolio\u2028x",
+    "/orders\u00a0all",
+    "/cancel@other",
+    "/\u0441tart",  # Cyrillic "с"
+    "/users",
+]
+
+
+async def test_odd_command_texts_reply_as_the_walk(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def replies() -> list[list[str]]:
+        found = []
+        for user, text in itertools.product((ATTACKER, ADMIN_ID), ODD_TEXTS):
+            found.append([plain(reply)[:60] for reply in reply_texts(await harness.send(user, text))])
+            await harness.send(user, "/cancel")  # leave the registration /start opened
+        return found
+
+    routed = await replies()
+    monkeypatch.setattr(harness.dispatcher, "command_table", lambda: CommandTable())
+    assert await replies() == routed
