@@ -41,6 +41,9 @@ def esc(value: object) -> str:
 
 def number(value: Decimal, locale: str, places: int | None = None) -> str:
     """Format a Decimal with the locale's grouping; exact unless ``places`` rounds it for display."""
+    if value.is_infinite():
+        # Risk figures of positions with no equity behind them; no Decimal context rounds them.
+        return "-∞" if value < 0 else "∞"
     # Babel quantizes in the current context; 28 digits would fail on long values.
     with localcontext() as context:
         context.prec = DISPLAY_PRECISION
