@@ -91,7 +91,7 @@ def _locale(name: str) -> Locale:
 
 @lru_cache(maxsize=32)
 def _babel_pattern(min_places: int, max_places: int) -> NumberPattern:
-    """Return the Babel pattern that ``_render`` lays out by hand (infinities go to Babel)."""
+    """Return the Babel pattern that ``_render`` lays out by hand (for NaN; ``number`` shows infinities)."""
     fraction = "0" * min_places + "#" * (max_places - min_places)
     return parse_pattern("#,##0." + fraction if fraction else "#,##0")
 
