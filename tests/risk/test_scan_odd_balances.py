@@ -8,13 +8,15 @@ import pytest
 
 import engine.risk.scan as scan_module
 from bot.services import Services
+from engine.accounts.models import Account, Exchange
+from engine.common.ids import new_id
 from engine.exchanges.paper.ledger import PaperBalance
 from engine.risk.limits import LimitName, PersonalLimits
 from engine.risk.models import AlertType, Severity
 from engine.users.models import UserStatus
 from tests.conftest import ADMIN_ID
 from tests.harness import BotHarness, plain, register, texts
-from tests.risk.test_risk_scan import new_user, open_types, pushes
+from tests.risk.test_risk_scan import BTC_MARK, new_user, open_types, pushes
 
 BALANCES: dict[str, list[tuple[str, str]]] = {
     "zero": [("USDT", "0"), ("BTC", "0")],
@@ -106,3 +108,28 @@ async def test_alerts_page_shows_infinite_figures(harness: BotHarness, language:
 
     assert page.count("∞") >= 3
     assert "Infinity" not in page and "NaN" not in page
+
+
+async def test_many_paper_accounts_add_up_and_inactive_ones_are_left_out(services: Services) -> None:
+    await hold(services, 5050, [("USDT", "3000")])
+    user = await services.users.get_by_telegram_id(5050)
+    assert user is not None
+    now = services.clock.now()
+    holdings = {"spare": ("BTC", "0.02", True), "old": ("BTC", "5", False)}
+    async with services.uow() as uow:
+        for name, (asset, total, active) in holdings.items():
+            account = Account(new_id(), user.id, Exchange.PAPER, name, False, active, False, now, now)
+            await uow.accounts.add(account)
+            await uow.paper.save_balance(account.id, PaperBalance(asset, Decimal(total)))
+            await uow.paper.save_balance(account.id, PaperBalance("USDT", Decimal("1000")))
+        await uow.commit()
+
+    await services.risk_scanner.scan()
+
+    # 0.02 BTC (869 USDT) of 4869 USDT equity is 17.8 %: within the 20 % limit. The inactive
+    # account's 5 BTC would make it 95 % and its 1000 USDT would change the equity.
+    assert await open_types(services, user) == {}
+    async with services.uow(read_only=True) as uow:
+        marks = await uow.risk.marks(user.id)
+    assert marks is not None
+    assert marks.peak_equity == Decimal("4000") + Decimal("0.02") * BTC_MARK
