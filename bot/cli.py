@@ -18,6 +18,13 @@ EXIT_CONFIG = 2
 EXIT_FAILURE = 1
 
 
+def _revision(text: str) -> str:
+    """A revision name for ``db downgrade``: Alembic fails with an AssertionError on "", "@" or "base@"."""
+    if any(not part.strip() for part in text.split("@")):
+        raise argparse.ArgumentTypeError(f"{text!r}: name a revision, such as 0007 or base")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="patriot", description="PATRIOT trading bot")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -69,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply every pending migration")
     downgrade = db_commands.add_parser("downgrade", help="undo migrations down to a revision")
-    downgrade.add_argument("revision", help="the revision to go back to, such as 0007")
+    downgrade.add_argument("revision", type=_revision, help="the revision to go back to, such as 0007")
 
     keys = commands.add_parser("keys", help="the master key that encrypts exchange API keys")
     key_commands = keys.add_subparsers(dest="keys_command", required=True)

@@ -41,6 +41,9 @@ def esc(value: object) -> str:
 
 def number(value: Decimal, locale: str, places: int | None = None) -> str:
     """Format a Decimal with the locale's grouping; exact unless ``places`` rounds it for display."""
+    if value.is_infinite():
+        # Risk figures of positions with no equity behind them; no Decimal context rounds them.
+        return "-∞" if value < 0 else "∞"
     # Babel quantizes in the current context; 28 digits would fail on long values.
     with localcontext() as context:
         context.prec = DISPLAY_PRECISION
@@ -88,7 +91,7 @@ def _locale(name: str) -> Locale:
 
 @lru_cache(maxsize=32)
 def _babel_pattern(min_places: int, max_places: int) -> NumberPattern:
-    """Return the Babel pattern that ``_render`` lays out by hand (infinities go to Babel)."""
+    """Return the Babel pattern that ``_render`` lays out by hand (for NaN; ``number`` shows infinities)."""
     fraction = "0" * min_places + "#" * (max_places - min_places)
     return parse_pattern("#,##0." + fraction if fraction else "#,##0")
 

@@ -148,8 +148,10 @@ class PinCheck:
         event = self._event
         if isinstance(event, CallbackQuery) and isinstance(event.message, Message) and event.data:
             return {"kind": "callback", "data": event.data, "message_id": event.message.message_id}
-        if isinstance(event, Message) and event.text:
-            return {"kind": "message", "text": event.text}
+        # A command may come as a photo's caption (aiogram's Command reads it too); its replay is text.
+        command = event.text or event.caption if isinstance(event, Message) else None
+        if command:
+            return {"kind": "message", "text": command}
         return None
 
     def _chat_message(self) -> Message | None:

@@ -65,3 +65,11 @@ def test_number_edge_cases() -> None:
 
 def test_number_groups_in_russian() -> None:
     assert number(Decimal("1234567.5"), "ru", 2) == "1\xa0234\xa0567,50"
+
+
+def test_infinite_numbers_show_as_infinity() -> None:
+    # A position with no equity behind it has infinite figures (engine/risk/exposure.py).
+    for locale in ("en", "ru"):
+        for places in (None, 0, 2):
+            assert number(Decimal("Infinity"), locale, places) == "∞"
+            assert number(Decimal("-Infinity"), locale, places) == "-∞"

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from datetime import UTC, datetime
 
 import pytest
 from aiogram.methods import DeleteMessage
+from aiogram.types import Chat, Message, Update
 
 from bot.handlers.user.pin import delete_secret_message
 from engine.common.clock import ManualClock
@@ -301,3 +303,22 @@ async def test_live_bracket_waits_for_the_pin(linked: BotHarness) -> None:
     assert "PIN accepted" in plain(texts(right)[0])
     assert "Bracket" in plain(texts(right)[-1])
     assert await order_count(harness) == 1  # the entry; exits follow its fill
+
+
+async def test_guarded_command_in_a_caption_asks_for_the_pin(harness: BotHarness) -> None:
+    await register(harness, USER)
+    await set_pin(harness)
+    harness.services.clock.advance(harness.services.settings.pin.session_seconds + 1)  # type: ignore[attr-defined]
+    photo = Message(
+        message_id=900,
+        date=datetime.now(UTC),
+        chat=Chat(id=USER, type="private"),
+        from_user=harness.telegram_user(USER),
+        caption="/link",
+        photo=[],
+    )
+    start = len(harness.session.requests)
+    await harness.dispatcher.feed_update(harness.bot, Update(update_id=900, message=photo))
+
+    assert "linking an exchange account" in plain(texts(harness.session.requests[start:])[-1])
+    assert "Which exchange" in plain(texts(await harness.send(USER, PIN))[-1])

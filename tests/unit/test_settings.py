@@ -165,3 +165,19 @@ def test_db_downgrade_to_unknown_revision_names_it(
     assert "Cannot migrate to 9999" in capsys.readouterr().err
     with sqlite3.connect(tmp_path / "p.db") as raw:
         assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
+
+
+@pytest.mark.parametrize("revision", ["", "  ", "@", "base@", "@0007"])
+def test_db_downgrade_to_blank_revision_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str], revision: str
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
+    assert main(["db", "upgrade"]) == 0
+    head = capsys.readouterr().out.split()[-1]
+
+    with pytest.raises(SystemExit) as exited:
+        main(["db", "downgrade", revision])
+    assert exited.value.code == 2
+    assert "name a revision" in capsys.readouterr().err
+    with sqlite3.connect(tmp_path / "p.db") as raw:
+        assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
