@@ -47,6 +47,7 @@ from engine.events import Event
 from engine.orders.models import OrderRequest, OrderSide, OrderStatus, OrderType
 from engine.users.models import User
 from engine.users.service import Registration
+from storage import prepared
 from storage.db import Database
 from tests.conftest import make_settings
 
@@ -70,12 +71,18 @@ class StatementCounter:
     """Counts SQL statements and transactions through SQLAlchemy's engine events.
 
     BEGIN is issued by the database's "begin" listener straight to the driver, so it
-    counts as a transaction and not as a statement.
+    counts as a transaction and not as a statement. The order path's prepared statements
+    (``storage.prepared``) bypass SQLAlchemy's execution and are added from that module's counter.
     """
 
     def __init__(self) -> None:
-        self.statements = 0
+        self.executed = 0
         self.transactions = 0
+        self._prepared_before = prepared.prepared_statements[0]
+
+    @property
+    def statements(self) -> int:
+        return self.executed + prepared.prepared_statements[0] - self._prepared_before
 
     def listen(self, database: Database) -> None:
         for engine in {database.write_engine, database.read_engine}:
@@ -83,7 +90,7 @@ class StatementCounter:
             event.listen(engine.sync_engine, "begin", self._begin)
 
     def _statement(self, *args: object) -> None:
-        self.statements += 1
+        self.executed += 1
 
     def _begin(self, *args: object) -> None:
         self.transactions += 1
@@ -185,8 +192,10 @@ def report(runs: list[Run], count: int, warm_up: int, command: str) -> str:
         "the order, PAPER's fill (balances, its order, trade), the recorded fill and holding, and the "
         f"`order_filled` event. {count} orders after {warm_up} warm-up orders per SQLite driver, on a real "
         "SQLite file in WAL mode with synchronous=NORMAL. The statements column counts what SQLAlchemy "
-        "executes; BEGIN goes to the driver directly and is counted under transactions. Hops are the "
-        f"calls handed to aiosqlite's worker thread per order (statements, BEGIN, COMMIT, ROLLBACK), counted "
+        "executes and the prepared statements that go to the driver directly (`storage/prepared.py`); BEGIN "
+        "is counted under transactions. Hops are the "
+        f"calls handed to aiosqlite's worker thread per order (a statement, COMMIT or ROLLBACK, with the "
+        f"BEGIN and queued writes that go ahead of it), counted "
         f"over {HOP_SAMPLE} more orders that are not timed; the inline driver makes none.",
         "",
         context(command),

@@ -199,7 +199,7 @@ def build_services(
         gateways,
         bus,
         clock,
-        PreTradeChecker([BalanceCheck(), *risk_checks(assessor)]),
+        PreTradeChecker([BalanceCheck(), *risk_checks(assessor)], inputs=assessor),
         confirm_ttl=timedelta(seconds=settings.trading.order_confirm_timeout_seconds),
         lookup_attempts=settings.orders.lookup_attempts,
         lookup_delay_seconds=settings.orders.lookup_delay_seconds,

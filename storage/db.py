@@ -23,7 +23,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import PoolResetState, StaticPool
-from sqlalchemy.util.concurrency import await_
 
 from storage.sqlite_inline import WalCheckpointer, begin_immediate, inline_url
 from storage.sqlite_one_hop import one_hop_url
@@ -114,18 +113,22 @@ class Database:
             driver_connection = getattr(dbapi_connection, "driver_connection", dbapi_connection)
             if driver_connection.in_transaction:
                 dbapi_connection.rollback()
+            # Nothing queued for the driver may reach the connection's next transaction.
+            dbapi_connection.forget_queued()
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
             driver_connection = connection.connection.driver_connection
+            if self.is_inline:
+                driver_connection.forget_queued()
             if inline_writer:
                 begin_immediate(driver_connection, self._busy_timeout_ms / 1000)
             elif self.is_inline:
                 driver_connection.execute(begin)
             else:
-                # Straight to aiosqlite: one hop to its thread, where exec_driver_sql
-                # makes four (cursor, execute, fetch, close) and builds a result.
-                await_(driver_connection.execute(begin))
+                # Sent with the transaction's first statement, in the same hop to
+                # aiosqlite's thread (storage.sqlite_one_hop).
+                connection.connection.dbapi_connection.begin_later(begin)
 
     def session(self, *, read_only: bool) -> AsyncSession:
         return (self._read_sessions if read_only else self._write_sessions)()

@@ -55,10 +55,12 @@ class InlineCursor(sqlite3.Cursor):
 
     def execute(self, *args: Any) -> Any:
         await_(_done())
+        self.connection.run_queued()
         return super().execute(*args)
 
     def executemany(self, *args: Any) -> Any:
         await_(_done())
+        self.connection.run_queued()
         return super().executemany(*args)
 
     async def _async_soft_close(self) -> None:
@@ -66,8 +68,57 @@ class InlineCursor(sqlite3.Cursor):
 
 
 class InlineConnection(sqlite3.Connection):
+    """Runs writes queued with ``storage.prepared.write_later`` before the next statement or the COMMIT.
+
+    Nothing is saved on hand-offs here, but prepared statements skip SQLAlchemy's
+    execution layers.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._queued: list[tuple[str, Any, bool]] = []
+
     def cursor(self, factory: Any = InlineCursor) -> Any:
         return super().cursor(factory)
+
+    def defer(self, sql: str, rows: list[Any]) -> None:
+        if len(rows) == 1:
+            self._queued.append((sql, rows[0], False))
+        else:
+            self._queued.append((sql, rows, True))
+
+    async def fetch_now(self, sql: str, parameters: Any) -> list[Any]:
+        """Run a SELECT after what is queued (``storage.prepared.read_now``)."""
+        self.run_queued()
+        return sqlite3.Connection.execute(self, sql, parameters).fetchall()
+
+    async def fetch_many(self, statements: list[tuple[str, Any]]) -> list[list[Any]]:
+        """Run several SELECTs after what is queued (``storage.prepared.read_many``)."""
+        self.run_queued()
+        execute = sqlite3.Connection.execute
+        return [execute(self, sql, parameters).fetchall() for sql, parameters in statements]
+
+    def run_queued(self) -> None:
+        if not self._queued:
+            return
+        queued, self._queued = self._queued, []
+        for sql, parameters, many in queued:
+            if many:
+                super().executemany(sql, parameters)
+            else:
+                super().execute(sql, parameters)
+
+    def commit(self) -> None:
+        self.run_queued()
+        super().commit()
+
+    def rollback(self) -> None:
+        self._queued = []
+        super().rollback()
+
+    def forget_queued(self) -> None:
+        """Drop what a transaction that never ended left queued (called as the next one begins)."""
+        self._queued = []
 
 
 class SQLiteDialect_inline(SQLiteDialect_pysqlite):

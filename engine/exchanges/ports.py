@@ -122,6 +122,10 @@ class AtomicOrderGateway(Protocol):
         """
         ...
 
+    async def fetch_balance_in(self, uow: UnitOfWork) -> dict[str, BalanceEntry]:
+        """``fetch_balance`` read in the caller's transaction, with the other reads of the order."""
+        ...
+
 
 class GatewayProvider(Protocol):
     """Hands out the (cached, reused) gateway of an account."""

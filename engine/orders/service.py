@@ -35,7 +35,7 @@ from engine.errors import (
     ValidationError,
 )
 from engine.events import Event, EventBus
-from engine.exchanges.models import ExchangeOrder
+from engine.exchanges.models import BalanceEntry, ExchangeOrder
 from engine.exchanges.ports import AtomicOrderGateway, ExchangeGateway, GatewayProvider
 from engine.market.models import Market
 from engine.orders.changes import OrderChanges
@@ -64,6 +64,7 @@ from engine.orders.validation import (
     validate_client_order_id,
     validate_flags,
 )
+from engine.risk.models import PreTradeInputs
 from engine.risk.pretrade import PreTradeChecker, PreTradeReport, TradeContext
 from engine.uow import UnitOfWork, UnitOfWorkFactory
 from engine.users.models import Permission, User
@@ -291,13 +292,22 @@ class OrderService:
                     estimate, price=impact.average_price, cost=cost, fee=cost * market.taker_fee
                 )
 
-        balances = await gateway.fetch_balance()
+        balances, inputs = await self._balances_and_risk_inputs(user, gateway)
         for asset, amount in (released or {}).items():
             entry = balances.get(asset)
             if entry is not None:
                 balances[asset] = replace(entry, free=entry.free + amount, used=entry.used - amount)
-        context = TradeContext(user, account, market, request, estimate, balances, stop_loss)
+        context = TradeContext(user, account, market, request, estimate, balances, stop_loss, inputs)
         return Assessment(await self._checker.run(context), estimate, impact)
+
+    async def _balances_and_risk_inputs(
+        self, user: User, gateway: ExchangeGateway
+    ) -> tuple[dict[str, BalanceEntry], PreTradeInputs | None]:
+        if not isinstance(gateway, AtomicOrderGateway):
+            return await gateway.fetch_balance(), None  # the risk checks read theirs after the network call
+        # PAPER's balances are rows of this database: one read transaction takes them and the risk inputs.
+        async with self._uow(read_only=True) as uow:
+            return await gateway.fetch_balance_in(uow), await self._checker.read_inputs(uow, user)
 
     async def _require_unused_client_id(self, user: User, client_order_id: str) -> None:
         async with self._uow(read_only=True) as uow:

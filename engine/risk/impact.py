@@ -22,11 +22,12 @@ from engine.orders.models import OrderSide
 from engine.portfolio.service import USD_STABLE, VALUATION_ASSET
 from engine.risk.exposure import Exposure, ExposureReader
 from engine.risk.limits import LimitName, RiskLimits, resolve_limits
-from engine.risk.models import EquityMarks
+from engine.risk.models import EquityMarks, PreTradeInputs
 from engine.risk.pretrade import TradeContext
 from engine.risk.returns import ReturnsWindow
 from engine.risk.var import historical_var
-from engine.uow import UnitOfWorkFactory
+from engine.uow import UnitOfWork, UnitOfWorkFactory
+from engine.users.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -115,17 +116,21 @@ class RiskAssessor:
             self._cache.popitem(last=False)
         return impact
 
+    async def read_inputs(self, uow: UnitOfWork, user: User) -> PreTradeInputs:
+        """Read the user's accounts, limits and equity marks in the caller's transaction."""
+        return await uow.risk.pretrade_inputs(user.id)
+
     async def _assess(self, context: TradeContext) -> TradeImpact:
         user = context.user
-        async with self._uow(read_only=True) as uow:
-            accounts = await uow.accounts.list_for_user(user.id)
-            stored = await uow.risk.profile_limits()
-            personal = await uow.risk.personal_limits(user.id)
-            marks = await uow.risk.marks(user.id)
-        limits = resolve_limits(user.risk_profile, stored, personal)
+        inputs = context.risk_inputs
+        if inputs is None or inputs.user_id != user.id:
+            async with self._uow(read_only=True) as uow:
+                inputs = await self.read_inputs(uow, user)
+        limits = resolve_limits(user.risk_profile, inputs.profile_limits, inputs.personal_limits)
+        marks = inputs.marks
         # The order's own account was read for the balance check a moment ago.
         known = {context.account.id: context.balances}
-        exposure = (await self._exposures.read({user.id: accounts}, known=known)).get(user.id)
+        exposure = (await self._exposures.read({user.id: inputs.accounts}, known=known)).get(user.id)
         if exposure is None:
             # An account could not be read: value what this order's account holds.
             exposure = Exposure(equity=ZERO)

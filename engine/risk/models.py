@@ -9,7 +9,21 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from engine.accounts.models import Account
 from engine.common.money import ZERO
+from engine.risk.limits import PersonalLimits, RiskLimits
+from engine.users.models import RiskProfile
+
+
+@dataclass(frozen=True)
+class PreTradeInputs:
+    """The user's accounts, limits and equity marks that the pre-trade risk checks read from the database."""
+
+    user_id: uuid.UUID
+    accounts: list[Account]
+    profile_limits: dict[RiskProfile, RiskLimits]
+    personal_limits: PersonalLimits | None
+    marks: EquityMarks | None
 
 
 @dataclass

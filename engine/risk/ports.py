@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Protocol
 
 from engine.accounts.models import Account
 from engine.risk.limits import PersonalLimits, RiskLimits
-from engine.risk.models import AlertSettings, AlertState, AlertType, DailyReport, EquityMarks, RiskAlert
+from engine.risk.models import (
+    AlertSettings,
+    AlertState,
+    AlertType,
+    DailyReport,
+    EquityMarks,
+    PreTradeInputs,
+    RiskAlert,
+)
 from engine.users.models import RiskProfile, User
 
 IdRange = tuple[uuid.UUID, uuid.UUID]  # first and last user id, both included
@@ -38,6 +46,10 @@ class RiskRepository(Protocol):
 
     # -- equity marks --------------------------------------------------------------
     async def marks(self, user_id: uuid.UUID) -> EquityMarks | None: ...
+
+    async def pretrade_inputs(self, user_id: uuid.UUID) -> PreTradeInputs:
+        """Read the user's accounts (as ``accounts.list_for_user``), the limits and the marks together."""
+        ...
 
     async def all_marks(self, between: IdRange | None = None) -> dict[uuid.UUID, EquityMarks]:
         """Equity marks of every user, or of the users whose id is within ``between``."""

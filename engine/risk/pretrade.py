@@ -19,7 +19,13 @@ from engine.exchanges.models import BalanceEntry
 from engine.market.models import Market
 from engine.orders.drafts import OrderEstimate
 from engine.orders.models import OrderRequest, OrderSide
+from engine.risk.models import PreTradeInputs
+from engine.uow import UnitOfWork
 from engine.users.models import User
+
+
+class RiskInputReader(Protocol):
+    async def read_inputs(self, uow: UnitOfWork, user: User) -> PreTradeInputs: ...
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class TradeContext:
     balances: dict[str, BalanceEntry]
     # The protective stop price when one is known (a bracket's stop-loss), for the loss-at-stop figure.
     stop_loss: Decimal | None = None
+    # Read with the balances in one transaction when they come from the database (PAPER).
+    risk_inputs: PreTradeInputs | None = None
 
     def free(self, asset: str) -> Decimal:
         entry = self.balances.get(asset)
@@ -69,10 +77,18 @@ class PreTradeCheck(Protocol):
 
 
 class PreTradeChecker:
-    """Runs every check in order and reports all results (not only the first failure)."""
+    """Runs every check in order and reports all results (not only the first failure).
 
-    def __init__(self, checks: Sequence[PreTradeCheck]) -> None:
+    ``inputs`` reads what the checks need from the database inside a transaction
+    the caller has open; without it, or when the caller has none, the checks read it themselves.
+    """
+
+    def __init__(self, checks: Sequence[PreTradeCheck], inputs: RiskInputReader | None = None) -> None:
         self._checks = list(checks)
+        self._inputs = inputs
+
+    async def read_inputs(self, uow: UnitOfWork, user: User) -> PreTradeInputs | None:
+        return await self._inputs.read_inputs(uow, user) if self._inputs is not None else None
 
     async def run(self, context: TradeContext) -> PreTradeReport:
         return PreTradeReport(tuple([await check.check(context) for check in self._checks]))

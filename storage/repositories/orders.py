@@ -22,6 +22,7 @@ from engine.common.money import ZERO, to_canonical
 from engine.orders.models import CheckRecord, Fill, Order, OrderSide, OrderStatus, OrderType, TimeInForce
 from engine.orders.ports import OrderFilter
 from storage.models import FillRow, HoldingRow, OrderRow
+from storage.prepared import PreparedRead, PreparedWrite, read_now, write_later
 
 _ORDER_FIELDS = (
     "user_id",
@@ -56,20 +57,27 @@ _HOLDINGS = HoldingRow.__table__
 
 # Built once: the order path runs these for every order, and a statement built
 # anew costs more Python than SQLite takes to run it.
-_INSERT_ORDER = insert(_ORDERS)
+# The order path's reads and writes go to the driver directly on SQLite (storage.prepared).
+# Writes whose row count is never read go with the transaction's next statement.
+_INSERT_ORDER = PreparedWrite(insert(_ORDERS))
 _UPDATE_ORDER = update(_ORDERS).where(_ORDERS.c.id == bindparam("key"))
-_INSERT_FILL = insert(_FILLS)
-_SELECT_HOLDING = select(_HOLDINGS.c.quantity).where(
-    _HOLDINGS.c.account_id == bindparam("account_id"), _HOLDINGS.c.asset == bindparam("asset")
+_INSERT_FILL = PreparedWrite(insert(_FILLS))
+_SELECT_HOLDING = PreparedRead(
+    select(_HOLDINGS.c.quantity).where(
+        _HOLDINGS.c.account_id == bindparam("account_id"), _HOLDINGS.c.asset == bindparam("asset")
+    )
 )
-_INSERT_HOLDING = insert(_HOLDINGS)
-_UPDATE_HOLDING = update(_HOLDINGS).where(
-    _HOLDINGS.c.account_id == bindparam("key_account"), _HOLDINGS.c.asset == bindparam("key_asset")
+_INSERT_HOLDING = PreparedWrite(insert(_HOLDINGS))
+_UPDATE_HOLDING = PreparedWrite(
+    update(_HOLDINGS).where(
+        _HOLDINGS.c.account_id == bindparam("key_account"), _HOLDINGS.c.asset == bindparam("key_asset")
+    )
 )
-_SELECT_BY_CLIENT_ID_FOR_USER = (
-    select(_ORDERS)
-    .where(_ORDERS.c.user_id == bindparam("user_id"), _ORDERS.c.client_order_id == bindparam("client_id"))
-    .limit(1)
+# Every order looks its client order id up and almost never finds it, so only the id is selected.
+_CLIENT_ID_TAKEN = PreparedRead(
+    select(_ORDERS.c.id).where(
+        _ORDERS.c.user_id == bindparam("user_id"), _ORDERS.c.client_order_id == bindparam("client_id")
+    )
 )
 _SELECT_BY_ID = select(_ORDERS).where(_ORDERS.c.id == bindparam("order_id"))
 
@@ -182,7 +190,7 @@ class SqlOrderRepository:
         self._session = session
 
     async def add(self, order: Order) -> None:
-        await self._session.execute(_INSERT_ORDER, {"id": order.id, **_order_values(order)})
+        await write_later(self._session, _INSERT_ORDER, [{"id": order.id, **_order_values(order)}])
 
     async def update(self, order: Order) -> None:
         result = await self._session.execute(_UPDATE_ORDER, {"key": order.id, **_order_values(order)})
@@ -237,7 +245,7 @@ class SqlOrderRepository:
         return [order for order in await self._with_fills(rows) if not order.is_notified]
 
     async def add_fill(self, fill: Fill) -> None:
-        await self._session.execute(_INSERT_FILL, _fill_values(fill))
+        await write_later(self._session, _INSERT_FILL, [_fill_values(fill)])
 
     async def get(self, order_id: uuid.UUID) -> Order | None:
         row = (await self._session.execute(_SELECT_BY_ID, {"order_id": order_id})).first()
@@ -253,8 +261,8 @@ class SqlOrderRepository:
 
     async def get_by_client_id_for_user(self, user_id: uuid.UUID, client_order_id: str) -> Order | None:
         parameters = {"user_id": user_id, "client_id": client_order_id}
-        row = (await self._session.execute(_SELECT_BY_CLIENT_ID_FOR_USER, parameters)).first()
-        return (await self._with_fills([row]))[0] if row else None
+        found = await read_now(self._session, _CLIENT_ID_TAKEN, parameters)
+        return await self.get(found[0][0]) if found else None
 
     async def _one(self, *conditions: Any) -> Order | None:
         row = (await self._session.execute(select(_ORDERS).where(*conditions).limit(1))).first()
@@ -360,13 +368,14 @@ class SqlOrderRepository:
         # The quantity is exact text on SQLite, so the sum is taken here, not in SQL.
         current = await self._holding(account_id, asset)
         if current is None:
-            await self._session.execute(
-                _INSERT_HOLDING, {"account_id": account_id, "asset": asset, "quantity": delta}
-            )
+            values = {"account_id": account_id, "asset": asset, "quantity": delta}
+            await write_later(self._session, _INSERT_HOLDING, [values])
             return delta
         quantity = current + delta
-        await self._session.execute(
-            _UPDATE_HOLDING, {"key_account": account_id, "key_asset": asset, "quantity": quantity}
+        await write_later(
+            self._session,
+            _UPDATE_HOLDING,
+            [{"key_account": account_id, "key_asset": asset, "quantity": quantity}],
         )
         return quantity
 
@@ -375,8 +384,8 @@ class SqlOrderRepository:
         return quantity if quantity is not None else ZERO
 
     async def _holding(self, account_id: uuid.UUID, asset: str) -> Decimal | None:
-        result = await self._session.execute(_SELECT_HOLDING, {"account_id": account_id, "asset": asset})
-        return result.scalar_one_or_none()
+        rows = await read_now(self._session, _SELECT_HOLDING, {"account_id": account_id, "asset": asset})
+        return rows[0][0] if rows else None
 
     async def _with_fills(self, rows: Sequence[Any]) -> list[Order]:
         if not rows:

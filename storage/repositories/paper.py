@@ -14,6 +14,7 @@ from engine.exchanges.models import ExchangeOrderState, ExchangeTrade
 from engine.exchanges.paper.ledger import PaperBalance, PaperOrder
 from engine.orders.models import OrderSide, OrderType, TimeInForce
 from storage.models import PaperBalanceRow, PaperOrderRow, PaperTradeRow
+from storage.prepared import PreparedRead, PreparedWrite, read_many, read_now, write_later
 from storage.raw import RawDecoder, chunks, raw
 
 _BALANCES = PaperBalanceRow.__table__
@@ -26,19 +27,29 @@ _IN_CHUNK = 2000
 _SELECT_BALANCES = select(_BALANCES.c.asset, _BALANCES.c.free, _BALANCES.c.locked).where(
     _BALANCES.c.account_id == bindparam("account_id")
 )
-_SELECT_BALANCES_FOR_UPDATE = _SELECT_BALANCES.with_for_update()
+# Reads and writes every order runs go to the driver directly on SQLite (storage.prepared).
+_BALANCES_READ = PreparedRead(_SELECT_BALANCES)
+_BALANCES_FOR_UPDATE = PreparedRead(_SELECT_BALANCES.with_for_update())
 _SELECT_BALANCE_ROW = select(_BALANCES.c.asset).where(
     _BALANCES.c.account_id == bindparam("account_id"), _BALANCES.c.asset == bindparam("asset")
 )
 _INSERT_BALANCE = insert(_BALANCES)
-_UPDATE_BALANCE = update(_BALANCES).where(
-    _BALANCES.c.account_id == bindparam("key_account"), _BALANCES.c.asset == bindparam("key_asset")
+_UPDATE_BALANCE = PreparedWrite(
+    update(_BALANCES).where(
+        _BALANCES.c.account_id == bindparam("key_account"), _BALANCES.c.asset == bindparam("key_asset")
+    )
 )
-_INSERT_ORDER = insert(_ORDERS)
+_INSERT_ORDER = PreparedWrite(insert(_ORDERS))
 _UPDATE_ORDER = update(_ORDERS).where(_ORDERS.c.exchange_order_id == bindparam("key"))
-_INSERT_TRADE = insert(_TRADES)
+_INSERT_TRADE = PreparedWrite(insert(_TRADES))
 _SELECT_BY_CLIENT_ID = select(_ORDERS).where(
     _ORDERS.c.account_id == bindparam("account_id"), _ORDERS.c.client_order_id == bindparam("client_id")
+)
+# Every order looks its client order id up and almost never finds it, so only the id is selected.
+_CLIENT_ID_TAKEN = PreparedRead(
+    select(_ORDERS.c.exchange_order_id).where(
+        _ORDERS.c.account_id == bindparam("account_id"), _ORDERS.c.client_order_id == bindparam("client_id")
+    )
 )
 _OPEN_STATES = (ExchangeOrderState.OPEN.value,)
 _ORDER_FIELDS = (
@@ -114,8 +125,23 @@ class SqlPaperLedger:
     async def get_balances(
         self, account_id: uuid.UUID, *, for_update: bool = False
     ) -> dict[str, PaperBalance]:
-        statement = _SELECT_BALANCES_FOR_UPDATE if for_update else _SELECT_BALANCES
-        rows = (await self._session.execute(statement, {"account_id": account_id})).all()
+        statement = _BALANCES_FOR_UPDATE if for_update else _BALANCES_READ
+        rows = await read_now(self._session, statement, {"account_id": account_id})
+        self._stored_balances.update((account_id, asset) for asset, _free, _locked in rows)
+        return {asset: PaperBalance(asset, free, locked) for asset, free, locked in rows}
+
+    async def get_balances_for_new_order(
+        self, account_id: uuid.UUID, client_order_id: str
+    ) -> dict[str, PaperBalance] | None:
+        taken, rows = await read_many(
+            self._session,
+            [
+                (_CLIENT_ID_TAKEN, {"account_id": account_id, "client_id": client_order_id}),
+                (_BALANCES_FOR_UPDATE, {"account_id": account_id}),
+            ],
+        )
+        if taken:
+            return None
         self._stored_balances.update((account_id, asset) for asset, _free, _locked in rows)
         return {asset: PaperBalance(asset, free, locked) for asset, free, locked in rows}
 
@@ -154,7 +180,8 @@ class SqlPaperLedger:
             if (account_id, balance.asset) not in self._stored_balances:
                 await self.save_balance(account_id, balance)
         if known:
-            await self._session.execute(
+            await write_later(
+                self._session,
                 _UPDATE_BALANCE,
                 [
                     {
@@ -180,13 +207,17 @@ class SqlPaperLedger:
                     _INSERT_BALANCE, {"account_id": account_id, "asset": balance.asset, **values}
                 )
                 return
-        await self._session.execute(
-            _UPDATE_BALANCE, {"key_account": account_id, "key_asset": balance.asset, **values}
+        await write_later(
+            self._session,
+            _UPDATE_BALANCE,
+            [{"key_account": account_id, "key_asset": balance.asset, **values}],
         )
 
     async def add_order(self, order: PaperOrder) -> None:
-        await self._session.execute(
-            _INSERT_ORDER, {"exchange_order_id": order.exchange_order_id, **_order_values(order)}
+        await write_later(
+            self._session,
+            _INSERT_ORDER,
+            [{"exchange_order_id": order.exchange_order_id, **_order_values(order)}],
         )
 
     async def update_order(self, order: PaperOrder) -> None:
@@ -197,9 +228,10 @@ class SqlPaperLedger:
             raise LookupError(f"paper order {order.exchange_order_id} does not exist")
 
     async def add_trade(self, account_id: uuid.UUID, trade: ExchangeTrade) -> None:
-        await self._session.execute(
+        await write_later(
+            self._session,
             _INSERT_TRADE,
-            {
+            [{
                 "trade_id": trade.trade_id,
                 "account_id": account_id,
                 "exchange_order_id": trade.exchange_order_id,
@@ -211,7 +243,7 @@ class SqlPaperLedger:
                 "fee_asset": trade.fee_asset,
                 "is_maker": trade.is_maker,
                 "executed_at": trade.executed_at,
-            },
+            }],
         )
 
     async def get_order(
@@ -225,6 +257,8 @@ class SqlPaperLedger:
             raise ValueError("get_order needs exchange_order_id or client_order_id")
         if exchange_order_id is None:
             parameters = {"account_id": account_id, "client_id": client_order_id}
+            if not await read_now(self._session, _CLIENT_ID_TAKEN, parameters):
+                return None
             row = (await self._session.execute(_SELECT_BY_CLIENT_ID, parameters)).first()
             return (await self._with_trades([row]))[0] if row else None
         statement = select(_ORDERS).where(_ORDERS.c.account_id == account_id)

@@ -24,6 +24,7 @@ from engine.risk.models import (
     AlertState,
     AlertType,
     EquityMarks,
+    PreTradeInputs,
     RiskAlert,
     Severity,
 )
@@ -39,7 +40,9 @@ from storage.models import (
     UserLimitsRow,
     UserRow,
 )
+from storage.prepared import PreparedRead, read_many, read_now
 from storage.raw import CHUNK_ROWS, RawDecoder, chunks, day, raw, utc
+from storage.repositories.users import _SELECT_USER_ACCOUNTS as SELECT_USER_ACCOUNTS
 from storage.repositories.users import account_from_raw, user_from_raw
 
 _IN_CHUNK = 2000
@@ -48,9 +51,12 @@ _LIMIT_COLUMNS = tuple(name.value for name in LimitName)
 # Built once: every pre-trade check reads these.
 _USER_LIMITS = UserLimitsRow.__table__
 _MARKS = EquityMarkRow.__table__
-_SELECT_PROFILE_LIMITS = select(ProfileLimitsRow.__table__)
-_SELECT_USER_LIMITS = select(_USER_LIMITS).where(_USER_LIMITS.c.user_id == bindparam("user_id"))
-_SELECT_MARKS = select(_MARKS).where(_MARKS.c.user_id == bindparam("user_id"))
+# They go to the SQLite driver directly (storage.prepared).
+_SELECT_PROFILE_LIMITS = PreparedRead(select(ProfileLimitsRow.__table__))
+_SELECT_USER_LIMITS = PreparedRead(select(_USER_LIMITS).where(_USER_LIMITS.c.user_id == bindparam("user_id")))
+_SELECT_MARKS = PreparedRead(select(_MARKS).where(_MARKS.c.user_id == bindparam("user_id")))
+# The query of SqlAccountRepository.list_for_user; account_from_raw also takes its decoded values.
+_SELECT_USER_ACCOUNTS = PreparedRead(SELECT_USER_ACCOUNTS)
 _STATES = AlertStateRow.__table__
 _WRITE_CHUNK = 1_000  # rows per executemany between two turns of the event loop
 
@@ -62,11 +68,27 @@ class SqlRiskRepository:
     # -- limits --------------------------------------------------------------------
 
     async def profile_limits(self) -> dict[RiskProfile, RiskLimits]:
-        rows = await self._session.execute(_SELECT_PROFILE_LIMITS)
-        return {
-            RiskProfile(row.profile): RiskLimits(**{name: getattr(row, name) for name in _LIMIT_COLUMNS})
-            for row in rows.all()
-        }
+        return _profile_limits(await read_now(self._session, _SELECT_PROFILE_LIMITS, {}))
+
+    async def pretrade_inputs(self, user_id: uuid.UUID) -> PreTradeInputs:
+        # Every order's risk checks read these: one hand-off to the SQLite driver for the four.
+        accounts, profiles, personal, marks = await read_many(
+            self._session,
+            [
+                (_SELECT_USER_ACCOUNTS, {"user_id": user_id}),
+                (_SELECT_PROFILE_LIMITS, {}),
+                (_SELECT_USER_LIMITS, {"user_id": user_id}),
+                (_SELECT_MARKS, {"user_id": user_id}),
+            ],
+        )
+        decode = RawDecoder()
+        return PreTradeInputs(
+            user_id=user_id,
+            accounts=[account_from_raw(row, decode) for row in accounts],
+            profile_limits=_profile_limits(profiles),
+            personal_limits=_personal(personal[0]) if personal else None,
+            marks=_marks(marks[0]) if marks else None,
+        )
 
     async def save_profile_limits(self, profile: RiskProfile, limits: RiskLimits, at: datetime) -> None:
         row = await self._session.get(ProfileLimitsRow, profile.value)
@@ -79,8 +101,8 @@ class SqlRiskRepository:
         await self._session.flush()
 
     async def personal_limits(self, user_id: uuid.UUID) -> PersonalLimits | None:
-        row = (await self._session.execute(_SELECT_USER_LIMITS, {"user_id": user_id})).first()
-        return _personal(row) if row else None
+        rows = await read_now(self._session, _SELECT_USER_LIMITS, {"user_id": user_id})
+        return _personal(rows[0]) if rows else None
 
     async def all_personal_limits(self, between: IdRange | None = None) -> dict[uuid.UUID, PersonalLimits]:
         rows = await self._session.execute(
@@ -106,8 +128,8 @@ class SqlRiskRepository:
     # -- equity marks --------------------------------------------------------------
 
     async def marks(self, user_id: uuid.UUID) -> EquityMarks | None:
-        row = (await self._session.execute(_SELECT_MARKS, {"user_id": user_id})).first()
-        return _marks(row) if row else None
+        rows = await read_now(self._session, _SELECT_MARKS, {"user_id": user_id})
+        return _marks(rows[0]) if rows else None
 
     async def all_marks(self, between: IdRange | None = None) -> dict[uuid.UUID, EquityMarks]:
         decode = RawDecoder()
@@ -353,6 +375,13 @@ def _id_chunks(user_ids: Sequence[uuid.UUID] | None) -> list[list[uuid.UUID] | N
         return [None]
     ids = list(user_ids)
     return [ids[start : start + _IN_CHUNK] for start in range(0, len(ids), _IN_CHUNK)]
+
+
+def _profile_limits(rows: Sequence[Any]) -> dict[RiskProfile, RiskLimits]:
+    return {
+        RiskProfile(row.profile): RiskLimits(**{name: getattr(row, name) for name in _LIMIT_COLUMNS})
+        for row in rows
+    }
 
 
 def _personal(row: Any) -> PersonalLimits:

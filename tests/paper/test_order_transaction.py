@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
+from bot.app import build_services, close_services, start_services
 from bot.services import Services
+from engine.common.clock import ManualClock
 from engine.exchanges.paper.ledger import PaperBalance
 from engine.orders.models import OrderRequest, OrderSide, OrderStatus, OrderType
+from storage.sqlite_one_hop import OneHopConnection
+from tests.conftest import START, make_settings
 from tests.paper.conftest import ServicesFactory, balances, trader
 
 
@@ -24,6 +31,9 @@ class StatementLog:
 
     def write_transactions(self) -> int:
         return sum(1 for engine, text in self.entries if engine == "write" and text == "BEGIN")
+
+    def read_transactions(self) -> int:
+        return sum(1 for engine, text in self.entries if engine == "read" and text == "BEGIN")
 
     def after_last_commit(self) -> list[tuple[str, str]]:
         commits = [index for index, (_engine, text) in enumerate(self.entries) if text == "COMMIT"]
@@ -74,6 +84,8 @@ async def test_market_order_writes_in_one_transaction(make_services: ServicesFac
         order = await services.orders.place(user, account, request)
 
     assert order.status is OrderStatus.FILLED
+    # The balance check and the risk checks read balances, accounts, limits and marks in one.
+    assert log.read_transactions() == 1
     assert log.write_transactions() == 1
     # The event's subscribers see the order is outside any bracket and shown inline: nothing is read.
     assert log.after_last_commit() == []
@@ -146,3 +158,57 @@ async def test_save_balances_of_a_fresh_ledger(make_services: ServicesFactory) -
     after = await balances(services, account_id)
     assert after["USDT"] == (Decimal("5"), Decimal("1"))
     assert after["ETH"] == (Decimal("2"), Decimal(0))
+
+
+ROWS = {
+    "orders": "status, side, quantity, filled_quantity, average_price, fee, fee_asset, checks, "
+    "notified_status",
+    "fills": "price, quantity, fee, fee_asset, is_maker, executed_at",
+    "account_holdings": "asset, quantity",
+    "paper_balances": "asset, free, locked",
+    "paper_orders": "state, side, quantity, filled_quantity, average_price, fee, locked, created_at",
+    "paper_trades": "side, price, quantity, fee, fee_asset, executed_at",
+}
+
+
+async def stored_rows(services: Services) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row the order path writes, as SQLite stores it, without the random ids."""
+    rows = {}
+    async with services.database.read_engine.connect() as connection:
+        for table, columns in ROWS.items():
+            result = await connection.exec_driver_sql(f"SELECT {columns} FROM {table} ORDER BY {columns}")
+            rows[table] = [tuple(item) for item in result.all()]
+    return rows
+
+
+async def place_three(services: Services) -> dict[str, list[tuple[Any, ...]]]:
+    user, account_id = await trader(services)
+    account = await services.orders.account(user, account_id)
+    for side, quantity in ((OrderSide.BUY, "0.01"), (OrderSide.SELL, "0.004"), (OrderSide.BUY, "0.002")):
+        request = OrderRequest("BTC/USDT", side, OrderType.MARKET, Decimal(quantity))
+        assert (await services.orders.place(user, account, request)).status is OrderStatus.FILLED
+    return await stored_rows(services)
+
+
+async def test_queued_writes_store_what_direct_writes_store(
+    tmp_path: Path, migrated_database: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored = []
+    for name, queue in (("queued", True), ("direct", False)):
+        if not queue:
+            # Without a queue on the driver connection, as on PostgreSQL, every write runs at once.
+            monkeypatch.delattr(OneHopConnection, "defer")
+        (tmp_path / name).mkdir()
+        shutil.copy(migrated_database, tmp_path / name / "test.db")
+        clock.set(START)
+        services = build_services(make_settings(tmp_path / name), clock=clock)
+        await start_services(services)
+        try:
+            stored.append(await place_three(services))
+        finally:
+            await close_services(services)
+
+    queued, direct = stored
+    assert len(queued["paper_trades"]) == 3
+    assert queued["account_holdings"] == [("BTC", "0.008")]
+    assert queued == direct

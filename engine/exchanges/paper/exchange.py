@@ -91,11 +91,12 @@ class PaperExchange(PaperReader):
             async with self._uow() as uow:
                 if before is not None:
                     await before(uow)
-                if await uow.paper.get_order(account_id, client_order_id=request.client_order_id):
+                balances = await uow.paper.get_balances_for_new_order(account_id, request.client_order_id)
+                if balances is None:
                     raise PermanentExchangeError(
                         "duplicate client order id", reason="DUPLICATE_CLIENT_ORDER_ID"
                     )
-                books = AccountBooks(await uow.paper.get_balances(account_id, for_update=True))
+                books = AccountBooks(balances)
                 order = new_order(account_id, request, now)
                 self._place(order, market, books, ticker.last, candle, now)
                 # Stored once, in its state after placing: nothing saw it before.

@@ -48,6 +48,9 @@ class PaperGateway:
     async def fetch_balance(self) -> dict[str, BalanceEntry]:
         return await self._simulator.fetch_balance(self._account_id)
 
+    async def fetch_balance_in(self, uow: UnitOfWork) -> dict[str, BalanceEntry]:
+        return await self._simulator.balances_in(uow, self._account_id)
+
     async def create_order(self, request: OrderRequest) -> ExchangeOrder:
         return await self._simulator.create_order(self._account_id, request)
 

@@ -79,6 +79,15 @@ class PaperLedger(Protocol):
         """Return balances by asset; ``for_update`` locks the rows where the database can."""
         ...
 
+    async def get_balances_for_new_order(
+        self, account_id: uuid.UUID, client_order_id: str
+    ) -> dict[str, PaperBalance] | None:
+        """Read the balances for update before a new order, or return None when its client order id is taken.
+
+        The storage makes both reads in one call to the database driver where it can.
+        """
+        ...
+
     async def get_balances_many(
         self, account_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, dict[str, PaperBalance]]:

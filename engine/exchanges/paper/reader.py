@@ -21,7 +21,7 @@ from engine.exchanges.paper.records import to_exchange_order
 from engine.market.models import Market, Ticker
 from engine.market.ports import PriceFeed
 from engine.orders.models import OrderSide
-from engine.uow import UnitOfWorkFactory
+from engine.uow import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,11 @@ class PaperReader:
 
     async def fetch_balance(self, account_id: uuid.UUID) -> dict[str, BalanceEntry]:
         async with self._uow(read_only=True) as uow:
-            balances = await uow.paper.get_balances(account_id)
+            return await self.balances_in(uow, account_id)
+
+    async def balances_in(self, uow: UnitOfWork, account_id: uuid.UUID) -> dict[str, BalanceEntry]:
+        """Read the account's balances in the caller's transaction."""
+        balances = await uow.paper.get_balances(account_id)
         return {
             asset: BalanceEntry(asset=asset, free=balance.free, used=balance.locked)
             for asset, balance in balances.items()
