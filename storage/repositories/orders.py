@@ -22,7 +22,7 @@ from engine.common.money import ZERO, to_canonical
 from engine.orders.models import CheckRecord, Fill, Order, OrderSide, OrderStatus, OrderType, TimeInForce
 from engine.orders.ports import OrderFilter
 from storage.models import FillRow, HoldingRow, OrderRow
-from storage.prepared import PreparedRead, PreparedWrite, read_now, write_later
+from storage.prepared import PreparedRead, PreparedWrite, read_many, read_now, write_later
 
 _ORDER_FIELDS = (
     "user_id",
@@ -80,6 +80,22 @@ _CLIENT_ID_TAKEN = PreparedRead(
     )
 )
 _SELECT_BY_ID = select(_ORDERS).where(_ORDERS.c.id == bindparam("order_id"))
+# /orders without a filter: the page, with the count of all the user's orders on each row, and the
+# fills of the page's orders, found by the same page as a subquery so both go in one hand-off.
+_USER_PAGE = (
+    select(_ORDERS)
+    .where(_ORDERS.c.user_id == bindparam("user_id"))
+    .order_by(_ORDERS.c.created_at.desc(), _ORDERS.c.id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
+_READ_USER_PAGE = PreparedRead(_USER_PAGE.add_columns(func.count().over().label("matching_total")))
+_READ_USER_PAGE_FILLS = PreparedRead(
+    select(_FILLS)
+    .where(_FILLS.c.order_id.in_(_USER_PAGE.with_only_columns(_ORDERS.c.id).scalar_subquery()))
+    .order_by(_FILLS.c.executed_at)
+)
+_NO_FILTER = OrderFilter()
 
 
 def _fill_from_row(row: Any) -> Fill:
@@ -290,6 +306,8 @@ class SqlOrderRepository:
         limit: int = 50,
         where: OrderFilter | None = None,
     ) -> tuple[list[Order], int]:
+        if statuses is None and (where is None or where == _NO_FILTER):
+            return await self._page_for_user(user_id, offset, limit)
         statement = select(_ORDERS).where(_ORDERS.c.user_id == user_id)
         if statuses is not None:
             statement = statement.where(OrderRow.status.in_([s.value for s in statuses]))
@@ -309,6 +327,23 @@ class SqlOrderRepository:
         else:  # a page past the end has no row to carry the count
             total = await self._session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         return await self._with_fills(rows), total
+
+    async def _page_for_user(self, user_id: uuid.UUID, offset: int, limit: int) -> tuple[list[Order], int]:
+        values = {"user_id": user_id, "limit": limit, "offset": offset}
+        rows, fill_rows = await read_many(
+            self._session, [(_READ_USER_PAGE, values), (_READ_USER_PAGE_FILLS, values)]
+        )
+        if rows:
+            total = rows[0].matching_total
+        elif offset == 0:
+            total = 0
+        else:  # a page past the end has no row to carry the count
+            count = select(func.count()).where(_ORDERS.c.user_id == user_id)
+            total = await self._session.scalar(count) or 0
+        by_order: dict[uuid.UUID, list[Fill]] = {row.id: [] for row in rows}
+        for fill_row in fill_rows:
+            by_order[fill_row.order_id].append(_fill_from_row(fill_row))
+        return [_order_from_row(row, by_order[row.id]) for row in rows], total
 
     async def list_by_status(self, statuses: Iterable[OrderStatus]) -> list[Order]:
         rows = list(
