@@ -45,7 +45,9 @@ class SqlUnitOfWork:
 
         try:
             self.session = self._database.session(read_only=self._read_only)
-            await self.session.begin()
+            # Starting the transaction sends nothing (the connection is taken at the first
+            # statement), so it needs none of AsyncSession.begin's hand-off to a greenlet.
+            self.session.sync_session.begin()
         except BaseException:
             self._release()
             raise
