@@ -4,10 +4,10 @@ A read kept for the next one (``KeptRead``): the read-only unit of work that
 loads the update's user can stay open, so the handler's first read-only unit of
 work continues its transaction instead of starting another. Each unit of work
 costs more than the reads in it (a session, a connection from the pool, and on
-aiosqlite a hand-off for the ROLLBACK). The kept transaction ends when the next
-unit of work of the same task ends, before a write unit of work starts, before
-a Telegram request, and at the end of the update, so it is never open across a
-network call.
+aiosqlite a hand-off for the ROLLBACK). The kept transaction ends with the next
+unit of work of the same task. It also ends before a write unit of work starts,
+before a Telegram request, and at the end of the update. The bot keeps it only
+for handlers that read before any network call (the ``reads_first`` flag).
 """
 
 from __future__ import annotations

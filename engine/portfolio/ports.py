@@ -31,7 +31,7 @@ class DerivativePositionSource(Protocol):
 
 @dataclass(frozen=True)
 class SummaryReads:
-    """What a portfolio summary reads from the database, read together in one transaction."""
+    """The stored data of a portfolio summary, read together in one transaction."""
 
     accounts: list[Account]  # as accounts.list_for_user: not removed, oldest first
     stored: dict[uuid.UUID, StoredValuation]  # the last valuation of each of those that has one

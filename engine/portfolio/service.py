@@ -101,8 +101,8 @@ class PortfolioService:
 
     async def summary(self, user: User) -> PortfolioSummary:
         """Balances, positions, PnL, open orders and the change since the snapshot 24 h ago."""
-        # One read for the accounts, the PAPER balances, the fills and the rest: on SQLite
-        # one hand-off to the driver, where a unit of work or a statement more costs more than SQLite.
+        # One read-only unit of work for everything stored. On SQLite its reads go to the driver in
+        # one hand-off, because each extra unit of work or statement costs more CPU than SQLite's own work.
         async with self._uow(read_only=True) as uow:
             reads = await uow.portfolio.summary_reads(user.id, self._clock.now() - CHANGE_WINDOW)
         accounts = [account for account in reads.accounts if account.is_active]
@@ -174,7 +174,7 @@ class PortfolioService:
 def _paper_balances(
     account: Account, read: dict[uuid.UUID, dict[str, BalanceEntry]] | None
 ) -> dict[str, BalanceEntry] | None:
-    """The PAPER account's balances read with the summary (none stored reads as none); None elsewhere."""
+    """Return a PAPER account's balances read with the summary ({} when none is stored), None for others."""
     if read is None or not account.is_paper:
         return None
     return read.get(account.id, {})

@@ -83,7 +83,7 @@ _CLIENT_ID_TAKEN = PreparedRead(
 _SELECT_BY_ID = select(_ORDERS).where(_ORDERS.c.id == bindparam("order_id"))
 # A page of /orders: the order rows, with the count of all that match on each row, and the
 # fills of the page's orders, found by the same page as a subquery so both go in one hand-off.
-# A filter's optional fields are named values; its statuses are constants written into the SQL.
+# A filter's optional fields are named values, and its statuses are constants written into the SQL.
 _FILTER_CONDITIONS = {
     "account_id": _ORDERS.c.account_id == bindparam("account_id"),
     "symbol": _ORDERS.c.symbol == bindparam("symbol"),
@@ -98,7 +98,7 @@ _NO_FILTER = OrderFilter()
 def _page_reads(
     statuses: tuple[str, ...] | None, fields: tuple[str, ...]
 ) -> tuple[PreparedRead, PreparedRead]:
-    """The page and its fills for one shape of filter: its status set and which other fields it sets."""
+    """Build the reads of a page and its fills for one shape of filter: its statuses and other set fields."""
     conditions = [_ORDERS.c.user_id == bindparam("user_id")]
     if statuses is not None:
         conditions.append(_ORDERS.c.status.in_([literal_column(f"'{status}'") for status in statuses]))

@@ -57,8 +57,8 @@ _SELECT_SNAPSHOT_AT_OR_BEFORE = (
 )
 
 
-# The summary's reads, run together on the SQLite driver (storage.prepared): each goes by the
-# user's id, so none waits for another's answer and all go in one hand-off.
+# The summary's reads, run together on the SQLite driver (storage.prepared): each selects by the
+# user's id, so none needs another's result and all go in one hand-off.
 _ACCOUNTS = AccountRow.__table__
 _ORDERS = OrderRow.__table__
 _FILLS = FillRow.__table__

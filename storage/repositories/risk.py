@@ -58,7 +58,7 @@ _SELECT_MARKS = PreparedRead(select(_MARKS).where(_MARKS.c.user_id == bindparam(
 # The query of SqlAccountRepository.list_for_user; account_from_raw also takes its decoded values.
 _SELECT_USER_ACCOUNTS = PreparedRead(SELECT_USER_ACCOUNTS)
 _STATES = AlertStateRow.__table__
-# What /alerts shows, read in one hand-off (alerts_view).
+# The reads of /alerts, sent in one hand-off (alerts_view).
 _ALERTS = RiskAlertRow.__table__
 _SETTINGS = AlertSettingsRow.__table__
 _READ_SETTINGS = PreparedRead(select(_SETTINGS).where(_SETTINGS.c.user_id == bindparam("user_id")))
