@@ -54,7 +54,7 @@ from bot.logging_setup import redactor
 from bot.middlewares.context import UpdateContext
 from bot.middlewares.gate import HandlerGate
 from bot.middlewares.inflight import InFlightTracker
-from bot.middlewares.requests import ReplyRetryMiddleware
+from bot.middlewares.requests import EndKeptRead, ReplyRetryMiddleware
 from bot.middlewares.throttle import RateLimiter, RateLimits
 from bot.notifier import Notifier
 from bot.routing import awaitable_filter
@@ -108,7 +108,7 @@ from engine.security.service import PinPolicy, PinService
 from engine.users.service import UserService
 from storage.db import Database
 from storage.migrate import upgrade_to_head
-from storage.uow import SqlUnitOfWorkFactory
+from storage.uow import KeptRead, SqlUnitOfWorkFactory
 from storage.vault import KeyVault, load_master_keys
 
 logger = logging.getLogger(__name__)
@@ -380,6 +380,7 @@ def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 def instrument_session(session: BaseSession) -> BaseSession:
     """Add the request middlewares every PATRIOT bot session uses."""
     session.middleware(ReplyRetryMiddleware())
+    session.middleware(EndKeptRead(KeptRead.end))
     return session
 
 
@@ -419,6 +420,7 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
             services.admin_ids,
             services.clock,
             services.reachability,
+            KeptRead(),
         )
     )
     # Error handlers run outside the update context: they get the language again here.
@@ -428,7 +430,7 @@ def build_dispatcher(services: Services, bot: Bot, storage: BaseStorage | None =
     dispatcher.callback_query.filter(awaitable_filter(F.message.chat.type == ChatType.PRIVATE))
     # An inner middleware runs after the filters chose a handler, so the gate can read
     # that handler's flags: rate limit, then access, then the PIN (bot/middlewares/gate.py).
-    gate = HandlerGate(build_rate_limiter(services))
+    gate = HandlerGate(build_rate_limiter(services), KeptRead())
     dispatcher.message.middleware(gate)
     dispatcher.callback_query.middleware(gate)
 

@@ -1,8 +1,21 @@
-"""SQL unit of work: one session, one transaction, every repository on it."""
+"""SQL unit of work: one session, one transaction, every repository on it.
+
+A read kept for the next one (``KeptRead``): the read-only unit of work that
+loads the update's user can stay open, so the handler's first read-only unit of
+work continues its transaction instead of starting another. Each unit of work
+costs more than the reads in it (a session, a connection from the pool, and on
+aiosqlite a hand-off for the ROLLBACK). The kept transaction ends with the next
+unit of work of the same task. It also ends before a write unit of work starts,
+before a Telegram request, and at the end of the update. The bot keeps it only
+for handlers that read before any network call (the ``reads_first`` flag).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import cached_property
 from types import TracebackType
 from typing import Self
@@ -28,6 +41,26 @@ _holding_write_lock: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
+class _Keeping:
+    """One task's kept read: whether the next read-only unit of work stays open, and the one that did."""
+
+    __slots__ = ("kept", "next", "task")
+
+    def __init__(self) -> None:
+        self.task = asyncio.current_task()
+        self.next = False
+        self.kept: SqlUnitOfWork | None = None
+
+
+# Set by KeptRead.scope. Tasks started inside copy it, so each use checks it is the owner's.
+_keeping: contextvars.ContextVar[_Keeping | None] = contextvars.ContextVar("keeping", default=None)
+
+
+def _own_keeping() -> _Keeping | None:
+    keeping = _keeping.get()
+    return keeping if keeping is not None and keeping.task is asyncio.current_task() else None
+
+
 class SqlUnitOfWork:
     def __init__(self, database: Database, *, read_only: bool = False) -> None:
         self._database = database
@@ -35,6 +68,16 @@ class SqlUnitOfWork:
         self._lock_token: contextvars.Token[bool] | None = None
 
     async def __aenter__(self) -> Self:
+        keeping = _own_keeping()
+        if keeping is not None and keeping.kept is not None:
+            kept, keeping.kept = keeping.kept, None
+            if self._read_only:
+                self.session = kept.session  # the kept transaction goes on, and ends with this one
+                return self
+            await kept._close()  # a write never starts while this task holds a read open
+        return await self._begin()
+
+    async def _begin(self) -> Self:
         lock = self._database.write_lock
         needs_lock = lock is not None and (not self._read_only or self._database.is_memory)
         if needs_lock and lock is not None:
@@ -45,7 +88,9 @@ class SqlUnitOfWork:
 
         try:
             self.session = self._database.session(read_only=self._read_only)
-            await self.session.begin()
+            # Starting the transaction sends nothing (the connection is taken at the first
+            # statement), so it needs none of AsyncSession.begin's hand-off to a greenlet.
+            self.session.sync_session.begin()
         except BaseException:
             self._release()
             raise
@@ -115,6 +160,14 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        keeping = _own_keeping()
+        # Kept only without the write lock (a read on a memory database takes it) and without an error.
+        if keeping is not None and keeping.next and exc_type is None and self._lock_token is None:
+            keeping.next, keeping.kept = False, self
+            return
+        await self._close()
+
+    async def _close(self) -> None:
         try:
             # close() rolls back a transaction still open. Rolling back first would
             # make the pool roll back the returned connection a second time.
@@ -137,6 +190,44 @@ class SqlUnitOfWork:
             self._lock_token = None
             assert self._database.write_lock is not None
             self._database.write_lock.release()
+
+
+class KeptRead:
+    """Keeps the read-only unit of work of one step open for the task's next unit of work.
+
+    ``async with kept.scope():`` around the handling of an update, ``with kept.next_read():``
+    around the call whose read is kept, and ``await kept.end()`` before anything that may
+    wait on the network (a Telegram request). ``scope`` ends what is still kept.
+    """
+
+    @staticmethod
+    @asynccontextmanager
+    async def scope() -> AsyncIterator[None]:
+        token = _keeping.set(_Keeping())
+        try:
+            yield
+        finally:
+            await KeptRead.end()
+            _keeping.reset(token)
+
+    @staticmethod
+    @contextmanager
+    def next_read() -> Iterator[None]:
+        keeping = _own_keeping()
+        if keeping is not None:
+            keeping.next = True
+        try:
+            yield
+        finally:
+            if keeping is not None:
+                keeping.next = False
+
+    @staticmethod
+    async def end() -> None:
+        keeping = _own_keeping()
+        if keeping is not None and keeping.kept is not None:
+            kept, keeping.kept = keeping.kept, None
+            await kept._close()
 
 
 class SqlUnitOfWorkFactory:

@@ -4,12 +4,16 @@ Each aiogram middleware is a hop through a wrapper built per update, so the
 steps that every update needs run here one after the other:
 
 1. count the update as in flight, so shutdown waits for the whole handling;
-2. load the registered user (``user``, or None) and ``is_admin``, write
+2. leave an unfinished conversation on a command or a menu button
+   (``bot.middlewares.conversation``);
+3. load the registered user (``user``, or None) and ``is_admin``, write
    last_seen_at at most once per ``LAST_SEEN_RESOLUTION``, and clear the
    unreachable mark of a chat that writes again;
-3. pick the language: the user's saved one, else Telegram's language_code;
-4. leave an unfinished conversation on a command or a menu button
-   (``bot.middlewares.conversation``).
+4. pick the language: the user's saved one, else Telegram's language_code.
+
+The user load's read-only transaction is kept open for the handler's first
+read (``storage.uow.KeptRead``): the gate ends it unless the handler is flagged
+``reads_first``, and it ends before any Telegram request and with the update.
 
 It is an update-level middleware so every event type gets it, and it runs
 after aiogram's FSM middleware, which provides ``state`` and ``raw_state``.
@@ -21,8 +25,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject
@@ -42,6 +47,16 @@ logger = logging.getLogger(__name__)
 LAST_SEEN_RESOLUTION = timedelta(minutes=10)
 
 
+class ReadKeeper(Protocol):
+    """Keeps a read-only transaction open for the task's next unit of work (``storage.uow.KeptRead``)."""
+
+    def scope(self) -> AbstractAsyncContextManager[None]: ...
+
+    def next_read(self) -> AbstractContextManager[None]: ...
+
+    async def end(self) -> None: ...
+
+
 class UpdateContext(BaseMiddleware):
     def __init__(
         self,
@@ -51,8 +66,10 @@ class UpdateContext(BaseMiddleware):
         admin_ids: frozenset[int],
         clock: Clock,
         reachability: Reachability | None = None,
+        kept_read: ReadKeeper | None = None,
     ) -> None:
         self._tracker = tracker
+        self._kept_read = kept_read
         self._users = users
         self._i18n = i18n
         self._admin_ids = admin_ids
@@ -66,19 +83,31 @@ class UpdateContext(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         with self._tracker.track(event):
-            user = await self._load_user(data)
-            data["i18n"] = self._i18n
-            language = user.language if user is not None else _telegram_language(data)
-            await leave_on_command(event, data)
-            with self._i18n.context(), self._i18n.use_locale(language):
-                return await handler(event, data)
+            if self._kept_read is None:
+                return await self._handle(handler, event, data)
+            async with self._kept_read.scope():
+                return await self._handle(handler, event, data)
+
+    async def _handle(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        # Before the user load, whose transaction may be kept: clearing a state in Redis waits on the network.
+        await leave_on_command(event, data)
+        user = await self._load_user(data)
+        data["i18n"] = self._i18n
+        language = user.language if user is not None else _telegram_language(data)
+        with self._i18n.context(), self._i18n.use_locale(language):
+            return await handler(event, data)
 
     async def _load_user(self, data: dict[str, Any]) -> User | None:
         """Put ``user`` and ``is_admin`` into the handler data and return the user."""
         telegram_user = data.get("event_from_user")
         user = None
         if telegram_user is not None:
-            user = await self._users.get_by_telegram_id(telegram_user.id)
+            user = await self._read_user(telegram_user.id)
             if user is not None and _seen_long_ago(user.last_seen_at, self._clock):
                 user = await self._users.touch(user.id)
             if self._reachability is not None:
@@ -87,6 +116,12 @@ class UpdateContext(BaseMiddleware):
         data["user"] = user
         data["is_admin"] = telegram_user is not None and telegram_user.id in self._admin_ids
         return user
+
+    async def _read_user(self, telegram_id: int) -> User | None:
+        if self._kept_read is None:
+            return await self._users.get_by_telegram_id(telegram_id)
+        with self._kept_read.next_read():
+            return await self._users.get_by_telegram_id(telegram_id)
 
 
 def _telegram_language(data: dict[str, Any]) -> str:

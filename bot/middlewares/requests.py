@@ -1,4 +1,4 @@
-"""Bot API request middleware: short flood waits and stale callback answers.
+"""Bot API request middlewares: short flood waits, stale callback answers, no transaction left open.
 
 Interactive replies wait out a short TelegramRetryAfter and try again, so one
 429 does not lose the reply. A callback query that Telegram no longer accepts
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
@@ -57,3 +58,19 @@ class ReplyRetryMiddleware(BaseRequestMiddleware):
 def _is_stale_query(error: TelegramBadRequest) -> bool:
     text = error.message.lower()
     return any(marker in text for marker in STALE_QUERY_MARKERS)
+
+
+class EndKeptRead(BaseRequestMiddleware):
+    """Ends the task's kept read-only transaction (``storage.uow.KeptRead``) before any request."""
+
+    def __init__(self, end: Callable[[], Awaitable[None]]) -> None:
+        self._end = end
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[Any],
+        bot: Bot,
+        method: TelegramMethod[Any],
+    ) -> Any:
+        await self._end()
+        return await make_request(bot, method)

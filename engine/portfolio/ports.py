@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from engine.accounts.models import Account
+from engine.exchanges.models import BalanceEntry
 from engine.portfolio.cost_basis import TradeFill
 from engine.portfolio.models import DerivativePosition, EquitySnapshot, StoredValuation
 from engine.users.models import User
@@ -24,6 +27,18 @@ class DerivativePositionSource(Protocol):
     async def fetch_positions(self, symbols: list[str] | None = None) -> list[DerivativePosition]:
         """Return the open derivative positions; raise ExchangeError like any gateway call."""
         ...
+
+
+@dataclass(frozen=True)
+class SummaryReads:
+    """The stored data of a portfolio summary, read together in one transaction."""
+
+    accounts: list[Account]  # as accounts.list_for_user: not removed, oldest first
+    stored: dict[uuid.UUID, StoredValuation]  # the last valuation of each of those that has one
+    paper_balances: dict[uuid.UUID, dict[str, BalanceEntry]]  # by PAPER account, as its gateway reads them
+    fills: list[TradeFill]  # as list_fills
+    open_orders: int
+    past: EquitySnapshot | None  # as snapshot_at_or_before(moment)
 
 
 class PortfolioRepository(Protocol):
@@ -50,6 +65,10 @@ class PortfolioRepository(Protocol):
         ...
 
     async def count_open_orders(self, user_id: uuid.UUID) -> int: ...
+
+    async def summary_reads(self, user_id: uuid.UUID, moment: datetime) -> SummaryReads:
+        """Read everything a summary needs, with the newest snapshot at or before ``moment``."""
+        ...
 
     async def list_active_users(self) -> list[User]:
         """Return the ACTIVE users that have at least one active account."""

@@ -9,6 +9,7 @@ from decimal import Decimal
 from engine.accounts.models import Account
 from engine.common.money import ZERO
 from engine.errors import ExchangeError, ValidationError
+from engine.exchanges.models import BalanceEntry
 from engine.exchanges.ports import ExchangeGateway, GatewayProvider
 from engine.portfolio.models import (
     USD_STABLE,
@@ -24,17 +25,23 @@ logger = logging.getLogger(__name__)
 
 
 async def value_account(
-    gateways: GatewayProvider, account: Account, last: StoredValuation | None, now: datetime
+    gateways: GatewayProvider,
+    account: Account,
+    last: StoredValuation | None,
+    now: datetime,
+    balances: dict[str, BalanceEntry] | None = None,
 ) -> AccountValuation:
     """Value the account's balances now; on ExchangeError return the last stored valuation instead.
 
     The fallback carries the error code and the time of the stored
     valuation (no holdings and no time if there is none), so the account
-    is shown as unreachable and never silently dropped.
+    is shown as unreachable and never silently dropped. ``balances`` already
+    read (a PAPER account's, read with the rest of a summary) are not fetched again.
     """
     try:
         gateway = await gateways.gateway_for(account)
-        balances = await gateway.fetch_balance()
+        if balances is None:
+            balances = await gateway.fetch_balance()
         holdings = [
             await _value(gateway, asset, entry.free, entry.used)
             for asset, entry in sorted(balances.items())

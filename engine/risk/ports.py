@@ -79,6 +79,12 @@ class RiskRepository(Protocol):
 
     async def recent_alerts(self, user_id: uuid.UUID, limit: int) -> list[RiskAlert]: ...
 
+    async def alerts_view(
+        self, user_id: uuid.UUID, recent_limit: int
+    ) -> tuple[AlertSettings | None, list[AlertState], list[RiskAlert]]:
+        """Read ``alert_settings``, ``open_alerts`` and ``recent_alerts`` together."""
+        ...
+
     # -- alert settings ------------------------------------------------------------
     async def alert_settings(self, user_id: uuid.UUID) -> AlertSettings | None: ...
 

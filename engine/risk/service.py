@@ -131,11 +131,8 @@ class RiskSettingsService:
     async def alerts_overview(self, user: User, recent_limit: int = 10) -> AlertsOverview:
         """Read the alert settings, the limits broken now and the latest alerts in one unit of work."""
         async with self._uow(read_only=True) as uow:
-            return AlertsOverview(
-                settings=await uow.risk.alert_settings(user.id) or AlertSettings(user.id),
-                open_alerts=await uow.risk.open_alerts(user.id),
-                recent=await uow.risk.recent_alerts(user.id, recent_limit),
-            )
+            settings, open_alerts, recent = await uow.risk.alerts_view(user.id, recent_limit)
+        return AlertsOverview(settings or AlertSettings(user.id), open_alerts, recent)
 
     async def toggle_severity(self, user: User, severity: Severity) -> AlertSettings:
         """Switch one severity on or off; CRITICAL cannot be switched off."""

@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, func, insert, select, update
+from sqlalchemy import String, bindparam, cast, func, insert, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
@@ -80,6 +81,48 @@ _CLIENT_ID_TAKEN = PreparedRead(
     )
 )
 _SELECT_BY_ID = select(_ORDERS).where(_ORDERS.c.id == bindparam("order_id"))
+# A page of /orders: the order rows, with the count of all that match on each row, and the
+# fills of the page's orders, found by the same page as a subquery so both go in one hand-off.
+# A filter's optional fields are named values, and its statuses are constants written into the SQL.
+_FILTER_CONDITIONS = {
+    "account_id": _ORDERS.c.account_id == bindparam("account_id"),
+    "symbol": _ORDERS.c.symbol == bindparam("symbol"),
+    "side": _ORDERS.c.side == bindparam("side"),
+    "since": _ORDERS.c.created_at >= bindparam("since"),
+    "until": _ORDERS.c.created_at < bindparam("until"),
+}
+_NO_FILTER = OrderFilter()
+
+
+@lru_cache(maxsize=64)
+def _page_reads(
+    statuses: tuple[str, ...] | None, fields: tuple[str, ...]
+) -> tuple[PreparedRead, PreparedRead]:
+    """Build the reads of a page and its fills for one shape of filter: its statuses and other set fields."""
+    conditions = [_ORDERS.c.user_id == bindparam("user_id")]
+    if statuses is not None:
+        conditions.append(_ORDERS.c.status.in_([literal_column(f"'{status}'") for status in statuses]))
+    conditions.extend(_FILTER_CONDITIONS[name] for name in fields)
+    page = (
+        select(_ORDERS)
+        .where(*conditions)
+        .order_by(_ORDERS.c.created_at.desc(), _ORDERS.c.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    fills = (
+        select(_FILLS)
+        .where(_FILLS.c.order_id.in_(page.with_only_columns(_ORDERS.c.id).scalar_subquery()))
+        .order_by(_FILLS.c.executed_at)
+    )
+    return PreparedRead(page.add_columns(func.count().over().label("matching_total"))), PreparedRead(fills)
+
+
+def _filter_values(where: OrderFilter) -> dict[str, Any]:
+    values = {name: getattr(where, name) for name in _FILTER_CONDITIONS if getattr(where, name) is not None}
+    if "side" in values:
+        values["side"] = values["side"].value
+    return values
 
 
 def _fill_from_row(row: Any) -> Fill:
@@ -311,6 +354,8 @@ class SqlOrderRepository:
         limit: int = 50,
         where: OrderFilter | None = None,
     ) -> tuple[list[Order], int]:
+        if statuses is None and (where is None or where.statuses is None or where.statuses):
+            return await self._page(user_id, where or _NO_FILTER, offset, limit)
         statement = select(_ORDERS).where(_ORDERS.c.user_id == user_id)
         if statuses is not None:
             statement = statement.where(OrderRow.status.in_([s.value for s in statuses]))
@@ -330,6 +375,28 @@ class SqlOrderRepository:
         else:  # a page past the end has no row to carry the count
             total = await self._session.scalar(select(func.count()).select_from(statement.subquery())) or 0
         return await self._with_fills(rows), total
+
+    async def _page(
+        self, user_id: uuid.UUID, where: OrderFilter, offset: int, limit: int
+    ) -> tuple[list[Order], int]:
+        statuses = (
+            None if where.statuses is None else tuple(sorted(status.value for status in where.statuses))
+        )
+        filtered = _filter_values(where)
+        page, fills = _page_reads(statuses, tuple(filtered))
+        values = {"user_id": user_id, "limit": limit, "offset": offset, **filtered}
+        rows, fill_rows = await read_many(self._session, [(page, values), (fills, values)])
+        if rows:
+            total = rows[0].matching_total
+        elif offset == 0:
+            total = 0
+        else:  # a page past the end has no row to carry the count
+            matching = _filtered(select(_ORDERS).where(_ORDERS.c.user_id == user_id), where)
+            total = await self._session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+        by_order: dict[uuid.UUID, list[Fill]] = {row.id: [] for row in rows}
+        for fill_row in fill_rows:
+            by_order[fill_row.order_id].append(_fill_from_row(fill_row))
+        return [_order_from_row(row, by_order[row.id]) for row in rows], total
 
     async def list_by_status(self, statuses: Iterable[OrderStatus]) -> list[Order]:
         rows = list(

@@ -7,17 +7,30 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import bindparam, exists, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from engine.common.money import to_canonical
+from engine.exchanges.models import BalanceEntry
 from engine.orders.models import OrderSide, OrderStatus
 from engine.portfolio.cost_basis import TradeFill
 from engine.portfolio.models import EquitySnapshot, Holding, StoredValuation
+from engine.portfolio.ports import SummaryReads
 from engine.users.models import User, UserStatus
-from storage.models import AccountRow, AccountValuationRow, EquitySnapshotRow, FillRow, OrderRow, UserRow
-from storage.repositories.users import _user_from_row
+from storage.models import (
+    AccountRow,
+    AccountValuationRow,
+    EquitySnapshotRow,
+    FillRow,
+    OrderRow,
+    PaperBalanceRow,
+    UserRow,
+)
+from storage.prepared import PreparedRead, read_many
+from storage.raw import RawDecoder
+from storage.repositories.users import _SELECT_USER_ACCOUNTS, _user_from_row, account_from_raw
 
 _OPEN_STATUSES = [status.value for status in OrderStatus if status.is_open]
 
@@ -41,6 +54,58 @@ _SELECT_SNAPSHOT_AT_OR_BEFORE = (
     )
     .order_by(EquitySnapshotRow.taken_at.desc())
     .limit(1)
+)
+
+
+# The summary's reads, run together on the SQLite driver (storage.prepared): each selects by the
+# user's id, so none needs another's result and all go in one hand-off.
+_ACCOUNTS = AccountRow.__table__
+_ORDERS = OrderRow.__table__
+_FILLS = FillRow.__table__
+_VALUATIONS = AccountValuationRow.__table__
+_BALANCES = PaperBalanceRow.__table__
+_SNAPSHOTS = EquitySnapshotRow.__table__
+_OF_USER = (_ACCOUNTS.c.user_id == bindparam("user_id"), _ACCOUNTS.c.removed_at.is_(None))
+_READ_ACCOUNTS = PreparedRead(_SELECT_USER_ACCOUNTS)
+_READ_VALUATIONS = PreparedRead(
+    select(_VALUATIONS).join(_ACCOUNTS, _ACCOUNTS.c.id == _VALUATIONS.c.account_id).where(*_OF_USER)
+)
+_READ_PAPER_BALANCES = PreparedRead(
+    select(_BALANCES.c.account_id, _BALANCES.c.asset, _BALANCES.c.free, _BALANCES.c.locked)
+    .join(_ACCOUNTS, _ACCOUNTS.c.id == _BALANCES.c.account_id)
+    .where(*_OF_USER)
+)
+_READ_FILLS = PreparedRead(
+    select(
+        _ORDERS.c.account_id,
+        _ORDERS.c.symbol,
+        _ORDERS.c.side,
+        _FILLS.c.price,
+        _FILLS.c.quantity,
+        _FILLS.c.fee,
+        _FILLS.c.fee_asset,
+        _FILLS.c.executed_at,
+    )
+    .join(_ORDERS, _FILLS.c.order_id == _ORDERS.c.id)
+    .where(_ORDERS.c.user_id == bindparam("user_id"))
+    .order_by(_FILLS.c.executed_at)
+)
+# The statuses are constants written into the SQL: a prepared statement binds only named values.
+_READ_OPEN_COUNT = PreparedRead(
+    select(func.count().label("open_orders"))
+    .select_from(_ORDERS)
+    .where(
+        _ORDERS.c.user_id == bindparam("user_id"),
+        _ORDERS.c.status.in_([literal_column(f"'{status}'") for status in _OPEN_STATUSES]),
+    )
+)
+_READ_SNAPSHOT = PreparedRead(
+    select(_SNAPSHOTS)
+    .where(_SNAPSHOTS.c.user_id == bindparam("user_id"), _SNAPSHOTS.c.taken_at <= bindparam("moment"))
+    .order_by(_SNAPSHOTS.c.taken_at.desc())
+    # SQLite's LIMIT comes with an OFFSET, and a prepared statement's values are all named.
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
 )
 
 
@@ -80,7 +145,24 @@ def _holdings_from_json(text: str) -> list[Holding]:
     ]
 
 
-def _snapshot_from_row(row: EquitySnapshotRow) -> EquitySnapshot:
+def _stored_from_row(row: Any) -> StoredValuation:
+    return StoredValuation(row.account_id, row.valued_at, _holdings_from_json(row.holdings))
+
+
+def _trade_fill(row: Any) -> TradeFill:
+    return TradeFill(
+        account_id=row.account_id,
+        symbol=row.symbol,
+        side=OrderSide(row.side),
+        price=row.price,
+        quantity=row.quantity,
+        fee=row.fee,
+        fee_asset=row.fee_asset,
+        executed_at=row.executed_at,
+    )
+
+
+def _snapshot_from_row(row: Any) -> EquitySnapshot:
     return EquitySnapshot(
         user_id=row.user_id,
         taken_at=row.taken_at,
@@ -140,10 +222,7 @@ class SqlPortfolioRepository:
         rows = await self._session.scalars(
             select(AccountValuationRow).where(AccountValuationRow.account_id.in_(ids))
         )
-        return {
-            row.account_id: StoredValuation(row.account_id, row.valued_at, _holdings_from_json(row.holdings))
-            for row in rows
-        }
+        return {row.account_id: _stored_from_row(row) for row in rows}
 
     async def list_fills(self, user_id: uuid.UUID) -> list[TradeFill]:
         rows = await self._session.execute(_SELECT_FILLS, {"user_id": user_id})
@@ -163,6 +242,32 @@ class SqlPortfolioRepository:
 
     async def count_open_orders(self, user_id: uuid.UUID) -> int:
         return await self._session.scalar(_COUNT_OPEN_ORDERS, {"user_id": user_id}) or 0
+
+    async def summary_reads(self, user_id: uuid.UUID, moment: datetime) -> SummaryReads:
+        by_user = {"user_id": user_id}
+        accounts, valuations, balances, fills, open_orders, snapshots = await read_many(
+            self._session,
+            [
+                (_READ_ACCOUNTS, by_user),
+                (_READ_VALUATIONS, by_user),
+                (_READ_PAPER_BALANCES, by_user),
+                (_READ_FILLS, by_user),
+                (_READ_OPEN_COUNT, by_user),
+                (_READ_SNAPSHOT, {"user_id": user_id, "moment": moment, "limit": 1, "offset": 0}),
+            ],
+        )
+        decode = RawDecoder()
+        paper: dict[uuid.UUID, dict[str, BalanceEntry]] = {}
+        for account_id, asset, free, locked in balances:
+            paper.setdefault(account_id, {})[asset] = BalanceEntry(asset, free, locked)
+        return SummaryReads(
+            accounts=[account_from_raw(row, decode) for row in accounts],
+            stored={row.account_id: _stored_from_row(row) for row in valuations},
+            paper_balances=paper,
+            fills=[_trade_fill(row) for row in fills],
+            open_orders=open_orders[0].open_orders,
+            past=_snapshot_from_row(snapshots[0]) if snapshots else None,
+        )
 
     async def list_active_users(self) -> list[User]:
         has_account = exists().where(AccountRow.user_id == UserRow.id, AccountRow.is_active.is_(True))

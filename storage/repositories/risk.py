@@ -60,6 +60,21 @@ _SELECT_MARKS = PreparedRead(select(_MARKS).where(_MARKS.c.user_id == bindparam(
 # The query of SqlAccountRepository.list_for_user; account_from_raw also takes its decoded values.
 _SELECT_USER_ACCOUNTS = PreparedRead(SELECT_USER_ACCOUNTS)
 _STATES = AlertStateRow.__table__
+# The reads of /alerts, sent in one hand-off (alerts_view).
+_ALERTS = RiskAlertRow.__table__
+_SETTINGS = AlertSettingsRow.__table__
+_READ_SETTINGS = PreparedRead(select(_SETTINGS).where(_SETTINGS.c.user_id == bindparam("user_id")))
+_READ_OPEN_STATES = PreparedRead(
+    select(_STATES).where(_STATES.c.user_id == bindparam("user_id")).order_by(_STATES.c.opened_at)
+)
+# SQLite's LIMIT comes with an OFFSET, and a prepared statement's values are all named.
+_READ_RECENT_ALERTS = PreparedRead(
+    select(_ALERTS)
+    .where(_ALERTS.c.user_id == bindparam("user_id"))
+    .order_by(_ALERTS.c.created_at.desc())
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
 _WRITE_CHUNK = 1_000  # rows per executemany between two turns of the event loop
 
 
@@ -314,6 +329,24 @@ class SqlRiskRepository:
             for row in rows.all()
         ]
 
+    async def alerts_view(
+        self, user_id: uuid.UUID, recent_limit: int
+    ) -> tuple[AlertSettings | None, list[AlertState], list[RiskAlert]]:
+        by_user = {"user_id": user_id}
+        settings, states, alerts = await read_many(
+            self._session,
+            [
+                (_READ_SETTINGS, by_user),
+                (_READ_OPEN_STATES, by_user),
+                (_READ_RECENT_ALERTS, {"user_id": user_id, "limit": recent_limit, "offset": 0}),
+            ],
+        )
+        return (
+            _settings(settings[0]) if settings else None,
+            [_state(row) for row in states],
+            [_alert(row) for row in alerts],
+        )
+
     # -- alert settings ------------------------------------------------------------
 
     async def alert_settings(self, user_id: uuid.UUID) -> AlertSettings | None:
@@ -537,6 +570,21 @@ def _state(row: Any) -> AlertState:
         updated_at=row.updated_at,
         symbol=row.symbol,
         notified=row.notified,
+    )
+
+
+def _alert(row: Any) -> RiskAlert:
+    return RiskAlert(
+        id=row.id,
+        user_id=row.user_id,
+        type=AlertType(row.alert_type),
+        kind=AlertKind(row.kind),
+        severity=Severity(row.severity),
+        value=row.value,
+        limit=row.limit,
+        created_at=row.created_at,
+        symbol=row.symbol,
+        delivered=row.delivered,
     )
 
 

@@ -14,24 +14,25 @@ from engine.accounts.models import Account, Exchange, KeyStatus
 from engine.admin.audit import AuditEntry
 from engine.users.models import Permission, RiskProfile, User, UserStatus
 from storage.models import AccountRow, AuditRow, UserRow
+from storage.prepared import PreparedRead, read_now
 from storage.raw import RawDecoder, flag, utc
 
 
-def _user_from_row(row: UserRow) -> User:
-    permissions = frozenset(Permission(p) for p in row.permissions.split(",") if p)
+def _user_from_row(row: Any) -> User:
+    """A User from an ORM row or a decoded row of the users table."""
     return User(
         id=row.id,
         telegram_id=row.telegram_id,
         username=row.username,
         language=row.language,
-        risk_profile=RiskProfile(row.risk_profile),
-        status=UserStatus(row.status),
+        risk_profile=_RISK_PROFILES[row.risk_profile],
+        status=_USER_STATUSES[row.status],
         created_at=row.created_at,
         updated_at=row.updated_at,
         email=row.email,
         timezone=row.timezone,
         first_name=row.first_name,
-        permissions=permissions,
+        permissions=_permissions(row.permissions),
         status_reason=row.status_reason,
         last_seen_at=row.last_seen_at,
         max_slippage=row.max_slippage,
@@ -90,7 +91,8 @@ def _fill_user_row(row: UserRow, user: User) -> None:
 
 
 _USERS = UserRow.__table__
-_SELECT_BY_TELEGRAM_ID = select(_USERS).where(_USERS.c.telegram_id == bindparam("telegram_id"))
+# Every update loads its user with this, so it goes to the SQLite driver directly (storage.prepared).
+_SELECT_BY_TELEGRAM_ID = PreparedRead(select(_USERS).where(_USERS.c.telegram_id == bindparam("telegram_id")))
 
 
 class SqlUserRepository:
@@ -102,9 +104,8 @@ class SqlUserRepository:
         return _user_from_row(row) if row else None
 
     async def get_by_telegram_id(self, telegram_id: int) -> User | None:
-        # Core row, prebuilt statement: every update loads its user with this.
-        row = (await self._session.execute(_SELECT_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).first()
-        return _user_from_row(row) if row else None  # type: ignore[arg-type]
+        rows = await read_now(self._session, _SELECT_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
+        return _user_from_row(rows[0]) if rows else None
 
     async def get_by_username(self, username: str) -> User | None:
         row = await self._session.scalar(select(UserRow).where(UserRow.username_lower == username.lower()))

@@ -37,10 +37,14 @@ class AlertStates(StatesGroup):
     report_time = State()
 
 
-@router.message(Command("alerts"))
+# reads_first: the overview's read comes before any network call (bot/middlewares/gate.py), so
+# the conversation state, which may be kept in Redis, is cleared after it.
+@router.message(Command("alerts"), flags={"reads_first": True})
 async def show_alerts(message: Message, user: User, services: Services, state: FSMContext) -> None:
-    await state.clear()
-    text, markup = await alerts_view(user, services)
+    try:
+        text, markup = await alerts_view(user, services)
+    finally:
+        await state.clear()
     await answer_long(message, text, reply_markup=markup)
 
 

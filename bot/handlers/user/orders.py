@@ -67,8 +67,9 @@ class ModifyStates(StatesGroup):
     value = State()
 
 
-@router.message(Command("orders"), flags={"permission": Permission.VIEW_PORTFOLIO})
-@router.message(MenuButton("orders"), flags={"permission": Permission.VIEW_PORTFOLIO})
+# reads_first: the page's read comes before any network call (bot/middlewares/gate.py).
+@router.message(Command("orders"), flags={"permission": Permission.VIEW_PORTFOLIO, "reads_first": True})
+@router.message(MenuButton("orders"), flags={"permission": Permission.VIEW_PORTFOLIO, "reads_first": True})
 async def list_orders(
     message: Message, user: User, services: Services, command: CommandObject | None = None
 ) -> None:

@@ -35,8 +35,10 @@ register(
 )
 
 
-@router.message(Command("portfolio"), flags={"permission": Permission.VIEW_PORTFOLIO})
-@router.message(MenuButton("portfolio"), flags={"permission": Permission.VIEW_PORTFOLIO})
+# reads_first: the summary's read comes before any network call, so it continues the user load's
+# transaction (bot/middlewares/gate.py).
+@router.message(Command("portfolio"), flags={"permission": Permission.VIEW_PORTFOLIO, "reads_first": True})
+@router.message(MenuButton("portfolio"), flags={"permission": Permission.VIEW_PORTFOLIO, "reads_first": True})
 async def show_portfolio(message: Message, user: User, services: Services) -> None:
     summary = await services.portfolio.summary(user)
     await answer_long(message, portfolio_text(summary, user))
