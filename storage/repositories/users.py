@@ -25,7 +25,7 @@ def _user_from_row(row: Any) -> User:
         telegram_id=row.telegram_id,
         username=row.username,
         language=row.language,
-        risk_profile=_RISK_PROFILES[row.risk_profile],
+        risk_profile=RISK_PROFILES[row.risk_profile],
         status=_USER_STATUSES[row.status],
         created_at=row.created_at,
         updated_at=row.updated_at,
