@@ -83,9 +83,9 @@ class DatabaseSettings(BaseSettings):
 
     database_url: str = Field(default="sqlite+aiosqlite:///patriot.db")
     db_busy_timeout_ms: int = Field(default=5000, ge=0, le=600_000)
-    # aiosqlite runs each statement in its worker thread; "inline" runs it on the
-    # event loop's thread (storage/sqlite_inline.py). Ignored for PostgreSQL.
-    database_sqlite_driver: Literal["aiosqlite", "inline"] = "aiosqlite"
+    # "inline" runs each statement on the event loop's thread (storage/sqlite_inline.py);
+    # aiosqlite runs it in its worker thread. Ignored for PostgreSQL.
+    database_sqlite_driver: Literal["aiosqlite", "inline"] = "inline"
 
     @field_validator("database_url")
     @classmethod

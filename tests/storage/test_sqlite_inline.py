@@ -106,8 +106,12 @@ async def test_inline_writer_leaves_waiting_to_begin_immediate(database: Databas
             assert (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar() == busy_timeout
 
 
-def test_aiosqlite_is_the_default_driver(tmp_path: Path) -> None:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'default.db'}")
+def test_inline_is_the_default_driver(tmp_path: Path) -> None:
+    assert Database(f"sqlite+aiosqlite:///{tmp_path / 'default.db'}").is_inline is True
+
+
+def test_aiosqlite_driver_on_request(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'one_hop.db'}", sqlite_driver="aiosqlite")
 
     assert db.is_inline is False
     assert db.checkpointer is None

@@ -28,7 +28,7 @@ BALANCES = Table(
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'one_hop.db'}")
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'one_hop.db'}", sqlite_driver="aiosqlite")
     async with db.write_engine.begin() as connection:
         await connection.run_sync(BALANCES.metadata.create_all)
         await connection.execute(

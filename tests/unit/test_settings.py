@@ -33,7 +33,7 @@ def test_defaults_load_without_any_variable() -> None:
     settings = load_settings()
     assert settings.telegram.bot_token is None
     assert settings.database.database_url == "sqlite+aiosqlite:///patriot.db"
-    assert settings.database.database_sqlite_driver == "aiosqlite"
+    assert settings.database.database_sqlite_driver == "inline"
     assert settings.paper.starting_balance == Decimal("10000")
     assert settings.paper.price_source == "replay"
 
@@ -103,9 +103,9 @@ def test_invalid_setting_exits_2_before_anything_starts(
     assert "ADMIN_IDS" in capsys.readouterr().err
 
 
-def test_inline_sqlite_driver_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_SQLITE_DRIVER", "inline")
-    assert load_settings().database.database_sqlite_driver == "inline"
+def test_aiosqlite_driver_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_SQLITE_DRIVER", "aiosqlite")
+    assert load_settings().database.database_sqlite_driver == "aiosqlite"
 
 
 def test_invalid_sqlite_driver_exits_2_naming_it(
