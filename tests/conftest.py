@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_services, close_services, start_services
+from bot.logging_setup import redactor
 from bot.services import Services
 from bot.settings import (
     DatabaseSettings,
@@ -63,6 +65,22 @@ def make_settings(
             _env_file=None, **{"order_gap_ms": 0, "orders_per_minute": 10_000, **(rate_limit or {})}
         ),
     )
+
+
+@pytest.fixture(autouse=True)
+def root_logging_restored() -> object:
+    """Remove the handler a test's call of ``bot.cli.main`` installs on the root logger.
+
+    Its redactor rewrites every record in place (the traceback becomes redacted text), so
+    left installed it would change what later tests read from caplog.
+    """
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in list(root.handlers):
+        if redactor in handler.filters:
+            root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture
