@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeGuard, runtime_checkable
 
 from engine.accounts.models import Account, Exchange
 from engine.exchanges.models import BalanceEntry, Capabilities, ExchangeOrder, ExchangeTrade, OrderBook
@@ -125,6 +125,17 @@ class AtomicOrderGateway(Protocol):
     async def fetch_balance_in(self, uow: UnitOfWork) -> dict[str, BalanceEntry]:
         """``fetch_balance`` read in the caller's transaction, with the other reads of the order."""
         ...
+
+
+def is_atomic(gateway: object) -> TypeGuard[AtomicOrderGateway]:
+    """Return whether the gateway has ``AtomicOrderGateway``'s methods, for the order path.
+
+    ``isinstance`` on the protocol gives the same result but lists the protocol's members again on every call.
+    """
+    return all(callable(getattr(gateway, name, None)) for name in _ATOMIC_MEMBERS)
+
+
+_ATOMIC_MEMBERS = ("create_order_atomically", "fetch_balance_in")
 
 
 class GatewayProvider(Protocol):

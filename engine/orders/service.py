@@ -36,7 +36,7 @@ from engine.errors import (
 )
 from engine.events import Event, EventBus
 from engine.exchanges.models import BalanceEntry, ExchangeOrder
-from engine.exchanges.ports import AtomicOrderGateway, ExchangeGateway, GatewayProvider
+from engine.exchanges.ports import AtomicOrderGateway, ExchangeGateway, GatewayProvider, is_atomic
 from engine.market.models import Market
 from engine.orders.changes import OrderChanges
 from engine.orders.draft_book import DraftBook
@@ -234,7 +234,7 @@ class OrderService:
         # A bracket's legs keep the PENDING-first path: its restart recovery is built on that path's steps.
         placed = (
             bracket is None
-            and isinstance(gateway, AtomicOrderGateway)
+            and is_atomic(gateway)
             and await self._place_atomically(
                 user, gateway, order, shown_inline=shown_inline, draft_id=draft_id
             )
@@ -303,7 +303,7 @@ class OrderService:
     async def _balances_and_risk_inputs(
         self, user: User, gateway: ExchangeGateway
     ) -> tuple[dict[str, BalanceEntry], PreTradeInputs | None]:
-        if not isinstance(gateway, AtomicOrderGateway):
+        if not is_atomic(gateway):
             return await gateway.fetch_balance(), None  # the risk checks read theirs after the network call
         # PAPER's balances are rows of this database: one read transaction takes them and the risk inputs.
         async with self._uow(read_only=True) as uow:

@@ -183,6 +183,12 @@ def build_impact(
         return _var(returns, moved, equity - quantity * unit_value * fee_rate)
 
     var_after = var_for(request.quantity)
+
+    def var_ok(quantity: Decimal) -> bool:
+        # The search tries the requested quantity first, whose VaR is var_after, computed above.
+        value = var_after if quantity is request.quantity else var_for(quantity)
+        return value <= limits.max_var
+
     maxima = _max_quantities(
         limits,
         equity=equity,
@@ -193,7 +199,7 @@ def build_impact(
         gross=exposure.gross,
         day_start=day_start,
         peak=peak,
-        var_ok=lambda quantity: var_for(quantity) <= limits.max_var,
+        var_ok=var_ok,
         requested=request.quantity,
     )
     step = market.amount_step

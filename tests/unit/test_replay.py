@@ -34,6 +34,17 @@ def test_candles_match_the_recorded_file_exactly() -> None:
         ]
 
 
+def test_candle_asked_again_after_another() -> None:
+    series = ReplayPriceFeed(ManualClock(ANCHOR), anchor=ANCHOR).series("ETH/USDT")
+    first, second = series.candle(0), series.candle(1)
+
+    again = [series.candle(0), series.candle(0), series.candle(1)]
+
+    assert again == [first, first, second]
+    assert first.close != second.close
+    assert again[2].opened_at == first.opened_at + series.interval
+
+
 def test_replay_advances_with_speed_and_wraps_around() -> None:
     clock = ManualClock(ANCHOR)
     feed = ReplayPriceFeed(clock, anchor=ANCHOR, speed=60)
