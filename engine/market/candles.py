@@ -10,7 +10,7 @@ repr of each float is the recorded text.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -39,6 +39,10 @@ class CandleSeries:
     prices: np.ndarray  # shape (n, 4): open, high, low, close as int64 in 1e-8 units
     volumes: np.ndarray  # shape (n,): base-asset volume, float64
     price_places: int  # maximum number of decimals among the series' recorded prices
+    # The latest candle built, with its index. A Candle is immutable, so callers may share it.
+    _latest: list[tuple[int, Candle] | None] = field(
+        default_factory=lambda: [None], init=False, repr=False, compare=False
+    )
 
     def __len__(self) -> int:
         return int(self.prices.shape[0])
@@ -48,6 +52,15 @@ class CandleSeries:
         return self.interval * len(self)
 
     def candle(self, index: int) -> Candle:
+        # Replay time stays on one candle for its whole interval, so the last one is asked again and again.
+        latest = self._latest[0]
+        if latest is not None and latest[0] == index:
+            return latest[1]
+        candle = self._build_candle(index)
+        self._latest[0] = (index, candle)
+        return candle
+
+    def _build_candle(self, index: int) -> Candle:
         row = self.prices[index]
         return Candle(
             opened_at=self.start + self.interval * index,
