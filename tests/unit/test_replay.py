@@ -34,6 +34,16 @@ def test_candles_match_the_recorded_file_exactly() -> None:
         ]
 
 
+def test_candles_in_any_order_stay_exact() -> None:
+    # The series keeps its latest candle; a different index must not get it back.
+    series = ReplayPriceFeed(ManualClock(ANCHOR), anchor=ANCHOR).series("BTC/USDT")
+    first, second = series.candle(0), series.candle(1)
+    assert series.candle(0) == first
+    assert series.candle(1) == second
+    assert first != second
+    assert series.candle(1).opened_at == series.candle(0).opened_at + series.interval
+
+
 def test_replay_advances_with_speed_and_wraps_around() -> None:
     clock = ManualClock(ANCHOR)
     feed = ReplayPriceFeed(clock, anchor=ANCHOR, speed=60)
