@@ -27,8 +27,9 @@ are checked as the walk checks them, and the first that passes runs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from aiogram import Dispatcher, Router
@@ -57,6 +58,11 @@ class Route:
     @property
     def router(self) -> Router:
         return self.routers[-1]
+
+    @cached_property
+    def call(self) -> Callable[[Any, dict[str, Any]], Any]:
+        """The handler wrapped in the inner middlewares, built once: the wrapper keeps no state."""
+        return MiddlewareManager.wrap_middlewares(self.middlewares, self.handler.call)
 
 
 @dataclass
@@ -259,8 +265,7 @@ async def _matches(route: Route, event: Any, data: dict[str, Any]) -> dict[str, 
 
 
 def _call(route: Route, event: Any, data: dict[str, Any]) -> Any:
-    call = MiddlewareManager.wrap_middlewares(route.middlewares, route.handler.call)
-    return call(event, data)
+    return route.call(event, data)
 
 
 def _command_name(message: Message, data: dict[str, Any]) -> str | None:

@@ -9,7 +9,7 @@ from aiogram.methods import AnswerCallbackQuery, SendMessage
 from engine.risk.limits import DEFAULT_LIMITS, LimitName
 from engine.users.models import RiskProfile
 from tests.conftest import ADMIN_ID
-from tests.harness import BotHarness, button_data, plain, register, texts
+from tests.harness import BotHarness, button_data, buttons, plain, register, texts
 
 USER = 61
 
@@ -98,6 +98,24 @@ async def test_user_tightens_but_cannot_loosen(harness: BotHarness) -> None:
 
     await harness.press(USER, "rl:reset:")
     assert (await harness.services.risk.user_limits(user)).personal.is_empty
+
+
+async def test_alerts_keyboard_per_language_and_settings(harness: BotHarness) -> None:
+    # The keyboard is shared between updates; each reader still gets their language and settings.
+    await register(harness, USER)
+    await register(harness, USER + 1, language="ru", username="trader_ru")
+    english = buttons(await harness.send(USER, "/alerts"))
+    russian = buttons(await harness.send(USER + 1, "/alerts"))
+    assert "🌙 Quiet hours" in english
+    assert "🌙 Тихие часы" in russian
+    assert "✓ 🟡" in english
+
+    await harness.press(USER, english["✓ 🟡"])
+    again = buttons(await harness.send(USER, "/alerts"))
+    other = buttons(await harness.send(USER + 1, "/alerts"))
+    assert "✗ 🟡" in again
+    assert "✓ 🟡" not in again
+    assert "✓ 🟡" in other
 
 
 async def test_alerts_page_and_settings(harness: BotHarness) -> None:

@@ -7,6 +7,7 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
@@ -94,6 +95,22 @@ def settings_lines(settings: AlertSettings, user: User) -> list[str]:
 
 
 def alert_keyboard(settings: AlertSettings) -> InlineKeyboardMarkup:
+    """Return the settings keyboard, built once per language and settings and shared by every update.
+
+    No PATRIOT code mutates a markup after building it, so sharing one is safe.
+    """
+    key = (get_i18n().current_locale, settings.severities, settings.report_enabled)
+    keyboard = _KEYBOARDS.get(key)
+    if keyboard is None:
+        keyboard = _KEYBOARDS[key] = _build_alert_keyboard(settings)
+    return keyboard
+
+
+# At most 2 languages x 16 sets of severities x 2 report states.
+_KEYBOARDS: dict[tuple[str, frozenset[Severity], bool], InlineKeyboardMarkup] = {}
+
+
+def _build_alert_keyboard(settings: AlertSettings) -> InlineKeyboardMarkup:
     severities = []
     for severity in Severity:
         if severity is Severity.CRITICAL:
