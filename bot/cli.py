@@ -19,7 +19,10 @@ EXIT_FAILURE = 1
 
 
 def _revision(text: str) -> str:
-    """A revision name for ``db downgrade``: Alembic fails with an AssertionError on "", "@" or "base@"."""
+    """Check a revision name for ``db downgrade``.
+
+    Alembic fails with an AssertionError on "", "@" or "base@", so those are rejected here.
+    """
     if any(not part.strip() for part in text.split("@")):
         raise argparse.ArgumentTypeError(f"{text!r}: name a revision, such as 0007 or base")
     return text

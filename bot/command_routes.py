@@ -18,10 +18,10 @@ filter, the admin filter) or whose Command filter (a mention of another bot)
 reject it.
 
 Button presses: a CallbackQueryFilter passes only for data that starts with
-its class's prefix, so the table lists, per prefix, the handlers that may
-take such a press in the walk's order: those of the prefix's classes and
-those with no callback data filter (the fallback). Each candidate's filters
-are checked as the walk checks them, and the first that passes runs.
+its class's prefix. So the table lists, per prefix and in the walk's order, the
+handlers that may take such a press: those of the prefix's classes and those
+with no callback data filter (the fallback). Each candidate's filters are
+checked as the walk checks them, and the first that passes runs.
 """
 
 from __future__ import annotations

@@ -95,9 +95,9 @@ async def downgrade_to(database: Database, revision: str) -> str | None:
 def _migrate(connection: Connection, direction: str, revision: str) -> Any:
     """Run Alembic's upgrade or downgrade in one transaction, with SQLite's foreign keys off.
 
-    A batch operation rebuilds a table by copying it and dropping the old one; with
-    foreign keys on, the drop deletes every row that points at it through ON DELETE
-    CASCADE. SQLite ignores the pragma inside a transaction, so it is set before.
+    A batch operation rebuilds a table by copying it and dropping the old one. With foreign
+    keys on, that drop would delete every row pointing at the table through ON DELETE CASCADE.
+    SQLite ignores the pragma inside a transaction, so it is set before the transaction begins.
     """
     from alembic import command
 

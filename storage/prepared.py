@@ -127,7 +127,7 @@ def _decoder(compiled: SQLCompiler, dialect: Dialect) -> _Decoder:
 async def _driver(session: AsyncSession) -> tuple[Any, Dialect]:
     """Return the driver connection of the session's transaction and its dialect.
 
-    Asking the session costs a greenlet switch, so the answer is kept for the transaction's lifetime.
+    Asking the session costs a greenlet switch, so the result is kept for the transaction's lifetime.
     """
     transaction = session.sync_session.get_transaction()
     cached = _DRIVERS.get(transaction) if transaction is not None else None

@@ -74,7 +74,7 @@ class SqlUnitOfWork:
             if self._read_only:
                 self.session = kept.session  # the kept transaction goes on, and ends with this one
                 return self
-            await kept._close()  # a write never starts while this task holds a read open
+            await kept._close()  # so no write starts while this task keeps a read open
         return await self._begin()
 
     async def _begin(self) -> Self:

@@ -96,7 +96,7 @@ class RiskRepository(Protocol):
 
     # -- who is scanned ------------------------------------------------------------
     async def active_id_ranges(self, size: int) -> list[IdRange]:
-        """The ids of every ACTIVE user in id order, cut into ranges of ``size`` users."""
+        """Return the ids of every ACTIVE user in id order, cut into ranges of ``size`` users."""
         ...
 
     async def active_users_with_accounts(

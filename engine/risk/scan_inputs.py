@@ -1,4 +1,4 @@
-"""What the risk scan reads for one user: only the fields it uses, grouped per user by the repository.
+"""Inputs the risk scan reads for one user: only the fields it uses, grouped per user by the repository.
 
 The scan reads 10,000 users a minute, so it builds no User or Account objects
 for them and parses no timestamp it does not use. A subject's PAPER holdings

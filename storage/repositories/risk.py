@@ -313,21 +313,7 @@ class SqlRiskRepository:
             .order_by(RiskAlertRow.created_at.desc())
             .limit(limit)
         )
-        return [
-            RiskAlert(
-                id=row.id,
-                user_id=row.user_id,
-                type=AlertType(row.alert_type),
-                kind=AlertKind(row.kind),
-                severity=Severity(row.severity),
-                value=row.value,
-                limit=row.limit,
-                created_at=row.created_at,
-                symbol=row.symbol,
-                delivered=row.delivered,
-            )
-            for row in rows.all()
-        ]
+        return [_alert(row) for row in rows.all()]
 
     async def alerts_view(
         self, user_id: uuid.UUID, recent_limit: int

@@ -19,7 +19,7 @@ from storage.raw import RawDecoder, flag, utc
 
 
 def _user_from_row(row: Any) -> User:
-    """A User from an ORM row or a decoded row of the users table."""
+    """Build a User from an ORM row or a decoded row of the users table."""
     return User(
         id=row.id,
         telegram_id=row.telegram_id,

@@ -1,4 +1,4 @@
-"""No read transaction is open while Telegram answers, nor after an update, whichever way it went."""
+"""No read transaction is open during a Bot API request, nor after an update, whichever way it ended."""
 
 from __future__ import annotations
 

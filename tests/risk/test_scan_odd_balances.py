@@ -49,12 +49,14 @@ async def test_odd_balances_scan_without_failing(services: Services, kind: str) 
     first = await services.risk_scanner.scan()
     second = await services.risk_scanner.scan()
 
-    assert first.users == second.users == 2 and first.unreadable == 0
+    assert first.users == second.users == 2
+    assert first.unreadable == 0
     assert second.changes == []  # the figures stored by the first scan read back unchanged
     user = await services.users.get_by_telegram_id(5001)
     assert user is not None and await open_types(services, user) == {}
     for text in await pushes(services, 5000):
-        assert "NaN" not in text and "Infinity" not in text
+        assert "NaN" not in text
+        assert "Infinity" not in text
 
 
 async def test_user_suspended_between_listing_and_reading_is_skipped(
@@ -107,7 +109,8 @@ async def test_alerts_page_shows_infinite_figures(harness: BotHarness, language:
     page = "\n".join(plain(text) for text in texts(await harness.send(5030, "/alerts")))
 
     assert page.count("∞") >= 3
-    assert "Infinity" not in page and "NaN" not in page
+    assert "Infinity" not in page
+    assert "NaN" not in page
 
 
 async def test_many_paper_accounts_add_up_and_inactive_ones_are_left_out(services: Services) -> None:
