@@ -47,7 +47,7 @@ from engine.events import Event
 from engine.orders.models import OrderRequest, OrderSide, OrderStatus, OrderType
 from engine.users.models import User
 from engine.users.service import Registration
-from storage import prepared
+from storage import direct, prepared
 from storage.db import Database
 from tests.conftest import make_settings
 
@@ -72,17 +72,23 @@ class StatementCounter:
 
     BEGIN is issued by the database's "begin" listener straight to the driver, so it
     counts as a transaction and not as a statement. The order path's prepared statements
-    (``storage.prepared``) bypass SQLAlchemy's execution and are added from that module's counter.
+    (``storage.prepared``) and the transactions begun without a session (``storage.direct``)
+    bypass SQLAlchemy's execution and are added from those modules' counters.
     """
 
     def __init__(self) -> None:
         self.executed = 0
-        self.transactions = 0
+        self.begun = 0
         self._prepared_before = prepared.prepared_statements[0]
+        self._direct_before = direct.direct_begins[0]
 
     @property
     def statements(self) -> int:
         return self.executed + prepared.prepared_statements[0] - self._prepared_before
+
+    @property
+    def transactions(self) -> int:
+        return self.begun + direct.direct_begins[0] - self._direct_before
 
     def listen(self, database: Database) -> None:
         for engine in {database.write_engine, database.read_engine}:
@@ -93,7 +99,7 @@ class StatementCounter:
         self.executed += 1
 
     def _begin(self, *args: object) -> None:
-        self.transactions += 1
+        self.begun += 1
 
 
 @contextlib.contextmanager

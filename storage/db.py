@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import PoolResetState, StaticPool
+from sqlalchemy.util.concurrency import await_
 
 from storage.sqlite_inline import WalCheckpointer, begin_immediate, inline_url
 from storage.sqlite_one_hop import one_hop_url
@@ -48,6 +50,8 @@ class Database:
             raise ValueError(f"sqlite_driver must be 'aiosqlite' or 'inline', got {sqlite_driver!r}")
         self.is_inline = self.is_sqlite and sqlite_driver == "inline"
         self.checkpointer = WalCheckpointer(database) if self.is_inline and not self.is_memory else None
+        # Units of work on a file through the inline driver start without a session (storage.direct).
+        self.direct_transactions = self.is_inline and not self.is_memory
 
         self.write_engine = self._create_engine(echo=echo, read_only=False)
         if self.is_sqlite and not self.is_memory:
@@ -91,7 +95,9 @@ class Database:
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
             # Let SQLAlchemy's "begin" hook issue BEGIN instead of the driver.
             dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
+            # A plain sqlite3 cursor on the inline driver: a unit of work may open a
+            # connection outside SQLAlchemy's greenlet (storage.direct).
+            cursor = dbapi_connection.cursor(sqlite3.Cursor) if self.is_inline else dbapi_connection.cursor()
             if not self.is_memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
@@ -119,16 +125,22 @@ class Database:
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
             driver_connection = connection.connection.driver_connection
+            if self.is_inline and driver_connection.in_transaction:
+                return  # begun by a direct transaction (storage.direct) whose session came later
             if self.is_inline:
                 driver_connection.forget_queued()
             if inline_writer:
-                begin_immediate(driver_connection, self._busy_timeout_ms / 1000)
+                await_(begin_immediate(driver_connection, self.busy_timeout_seconds))
             elif self.is_inline:
                 driver_connection.execute(begin)
             else:
                 # Sent with the transaction's first statement, in the same hop to
                 # aiosqlite's thread (storage.sqlite_one_hop).
                 connection.connection.dbapi_connection.begin_later(begin)
+
+    @property
+    def busy_timeout_seconds(self) -> float:
+        return self._busy_timeout_ms / 1000
 
     def session(self, *, read_only: bool) -> AsyncSession:
         return (self._read_sessions if read_only else self._write_sessions)()

@@ -39,6 +39,8 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 
+from storage.direct import LazySession
+
 _Encoder = Callable[[Mapping[str, Any]], list[Any]]
 _Decoder = Callable[[Sequence[Any]], tuple[Any, ...]]
 
@@ -128,7 +130,13 @@ async def _driver(session: AsyncSession) -> tuple[Any, Dialect]:
     """Return the driver connection of the session's transaction and its dialect.
 
     Asking the session costs a greenlet switch, so the result is kept for the transaction's lifetime.
+    A unit of work without a session yet (``storage.direct``) hands over its own connection.
     """
+    if type(session) is LazySession:
+        found = await session.transaction.driver()
+        if found is not None:
+            return found
+        session = session.transaction.real_session()
     transaction = session.sync_session.get_transaction()
     cached = _DRIVERS.get(transaction) if transaction is not None else None
     if cached is not None:

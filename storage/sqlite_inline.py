@@ -148,23 +148,24 @@ async def _done() -> None:
     return None
 
 
-def begin_immediate(dbapi_connection: sqlite3.Connection, timeout_seconds: float) -> None:
+async def begin_immediate(dbapi_connection: sqlite3.Connection, timeout_seconds: float) -> None:
     """Start a write transaction, retrying while another process holds the write lock.
 
     The connection has no busy timeout, so each attempt returns at once; between
-    attempts the greenlet awaits ``asyncio.sleep`` and the loop goes on serving.
-    Raises ``sqlite3.OperationalError`` ("database is locked") after ``timeout_seconds``.
+    attempts the task sleeps and the loop goes on serving. A session's "begin" hook
+    runs it with ``await_``. Raises ``sqlite3.OperationalError`` ("database is locked")
+    after ``timeout_seconds``.
     """
     deadline = time.monotonic() + timeout_seconds
     delay = _FIRST_RETRY_SECONDS
     while True:
         try:
-            dbapi_connection.execute("BEGIN IMMEDIATE")
+            sqlite3.Connection.execute(dbapi_connection, "BEGIN IMMEDIATE")
             return
         except sqlite3.OperationalError as exc:
             if not _is_busy(exc) or time.monotonic() >= deadline:
                 raise
-        await_(asyncio.sleep(delay))
+        await asyncio.sleep(delay)
         delay = min(delay * 2, _LONGEST_RETRY_SECONDS)
 
 

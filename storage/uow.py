@@ -18,9 +18,12 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from functools import cached_property
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
+from storage.direct import DirectTransaction
 from storage.repositories.analytics import SqlAnalyticsRepository
 from storage.repositories.brackets import SqlBracketRepository
 from storage.repositories.credentials import SqlCredentialRepository
@@ -66,13 +69,15 @@ class SqlUnitOfWork:
         self._database = database
         self._read_only = read_only
         self._lock_token: contextvars.Token[bool] | None = None
+        self._direct: DirectTransaction | None = None
 
     async def __aenter__(self) -> Self:
         keeping = _own_keeping()
         if keeping is not None and keeping.kept is not None:
             kept, keeping.kept = keeping.kept, None
             if self._read_only:
-                self.session = kept.session  # the kept transaction goes on, and ends with this one
+                # The kept transaction goes on, and ends with this one.
+                self.session, self._direct = kept.session, kept._direct
                 return self
             await kept._close()  # so no write starts while this task keeps a read open
         return await self._begin()
@@ -87,10 +92,14 @@ class SqlUnitOfWork:
             self._lock_token = _holding_write_lock.set(True)
 
         try:
-            self.session = self._database.session(read_only=self._read_only)
-            # Starting the transaction sends nothing (the connection is taken at the first
-            # statement), so it needs none of AsyncSession.begin's hand-off to a greenlet.
-            self.session.sync_session.begin()
+            if self._database.direct_transactions:
+                self._direct = DirectTransaction(self._database, read_only=self._read_only)
+                self.session = cast(AsyncSession, self._direct.session)
+            else:
+                self.session = self._database.session(read_only=self._read_only)
+                # Starting the transaction sends nothing (the connection is taken at the first
+                # statement), so it needs none of AsyncSession.begin's hand-off to a greenlet.
+                self.session.sync_session.begin()
         except BaseException:
             self._release()
             raise
@@ -171,18 +180,18 @@ class SqlUnitOfWork:
         try:
             # close() rolls back a transaction still open. Rolling back first would
             # make the pool roll back the returned connection a second time.
-            await self.session.close()
+            await (self._direct.close() if self._direct is not None else self.session.close())
         finally:
             self._release()
 
     async def commit(self) -> None:
         if self._read_only:
             raise RuntimeError("commit() in a read-only unit of work")
-        await self.session.commit()
+        await (self._direct.commit() if self._direct is not None else self.session.commit())
         self._database.committed()
 
     async def rollback(self) -> None:
-        await self.session.rollback()
+        await (self._direct.rollback() if self._direct is not None else self.session.rollback())
 
     def _release(self) -> None:
         if self._lock_token is not None:

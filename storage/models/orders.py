@@ -18,6 +18,7 @@ class OrderRow(Base):
     __table_args__ = (
         UniqueConstraint("account_id", "client_order_id"),
         Index("ix_orders_user_id_status", "user_id", "status"),
+        Index("ix_orders_user_id_client_order_id", "user_id", "client_order_id"),
         Index("ix_orders_status", "status"),
         Index("ix_orders_created_at", "created_at"),
         Index("ix_orders_updated_at", "updated_at"),

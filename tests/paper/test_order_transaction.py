@@ -18,14 +18,14 @@ from bot.services import Services
 from engine.common.clock import ManualClock
 from engine.exchanges.paper.ledger import PaperBalance
 from engine.orders.models import OrderRequest, OrderSide, OrderStatus, OrderType
-from storage.sqlite_one_hop import OneHopConnection
+from storage.sqlite_inline import InlineConnection
 from tests.conftest import START, make_settings
 from tests.paper.conftest import ServicesFactory, balances, trader
 
 
 @dataclass
 class StatementLog:
-    """SQL seen on the write and read engines, with COMMIT and ROLLBACK as their own entries."""
+    """SQL that SQLite ran for the write and read engines, first word only (BEGIN, SELECT, COMMIT...)."""
 
     entries: list[tuple[str, str]] = field(default_factory=list)
 
@@ -42,31 +42,22 @@ class StatementLog:
 
 @contextmanager
 def logging_statements(services: Services) -> Iterator[StatementLog]:
+    """Trace every statement on the inline driver's connections, with or without a session."""
     log = StatementLog()
     engines = {"write": services.database.write_engine, "read": services.database.read_engine}
     listeners: list[tuple[Any, str, Any]] = []
     for name, engine in engines.items():
 
-        def statement(*args: Any, name: str = name) -> None:
-            log.entries.append((name, str(args[2]).split()[0]))
+        def checkout(dbapi_connection: Any, *_args: Any, name: str = name) -> None:
+            dbapi_connection.set_trace_callback(lambda sql: log.entries.append((name, sql.split()[0])))
 
-        def begin(*args: Any, name: str = name) -> None:
-            log.entries.append((name, "BEGIN"))
+        def checkin(dbapi_connection: Any, *_args: Any) -> None:
+            if dbapi_connection is not None:
+                dbapi_connection.set_trace_callback(None)
 
-        def commit(*args: Any, name: str = name) -> None:
-            log.entries.append((name, "COMMIT"))
-
-        def rollback(*args: Any, name: str = name) -> None:
-            log.entries.append((name, "ROLLBACK"))
-
-        for event_name, listener in (
-            ("before_cursor_execute", statement),
-            ("begin", begin),
-            ("commit", commit),
-            ("rollback", rollback),
-        ):
-            event.listen(engine.sync_engine, event_name, listener)
-            listeners.append((engine.sync_engine, event_name, listener))
+        for event_name, listener in (("checkout", checkout), ("checkin", checkin)):
+            event.listen(engine.sync_engine.pool, event_name, listener)
+            listeners.append((engine.sync_engine.pool, event_name, listener))
     try:
         yield log
     finally:
@@ -196,8 +187,9 @@ async def test_queued_writes_store_what_direct_writes_store(
     stored = []
     for name, queue in (("queued", True), ("direct", False)):
         if not queue:
-            # Without a queue on the driver connection, as on PostgreSQL, every write runs at once.
-            monkeypatch.delattr(OneHopConnection, "defer")
+            # Without a queue on the driver connection, as on PostgreSQL, every write runs at once
+            # through the session, which joins the transaction the prepared reads began.
+            monkeypatch.delattr(InlineConnection, "defer")
         (tmp_path / name).mkdir()
         shutil.copy(migrated_database, tmp_path / name / "test.db")
         clock.set(START)

@@ -9,6 +9,8 @@ import pytest
 
 from storage.db import Database
 from storage.migrate import upgrade_to_head
+from storage.sqlite_inline import InlineConnection
+from storage.sqlite_one_hop import OneHopConnection
 from storage.uow import SqlUnitOfWork
 
 
@@ -41,24 +43,25 @@ async def test_pool_rolls_back_open_transaction(tmp_path: Path, driver: str) -> 
         await database.dispose()
 
 
-@pytest.mark.parametrize("driver", ["aiosqlite", "inline"])
+@pytest.mark.parametrize(
+    ("driver", "connection_class"), [("aiosqlite", OneHopConnection), ("inline", InlineConnection)]
+)
 async def test_read_unit_of_work_rolls_back_once(
-    tmp_path: Path, driver: str, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, driver: str, connection_class: type[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'reset.db'}", sqlite_driver=driver)
-    dialect = database.read_engine.dialect
     rollbacks = []
-    original = dialect.do_rollback
+    original = connection_class.rollback
 
-    def counted_rollback(dbapi_connection: Any) -> None:
-        rollbacks.append(dbapi_connection)
-        original(dbapi_connection)
+    def counted_rollback(self: Any) -> None:
+        rollbacks.append(self)
+        original(self)
 
     try:
         await upgrade_to_head(database)
         async with SqlUnitOfWork(database, read_only=True) as uow:
             await uow.users.get_by_telegram_id(1)  # the first connection, whose set-up rolls back once more
-        monkeypatch.setattr(dialect, "do_rollback", counted_rollback)
+        monkeypatch.setattr(connection_class, "rollback", counted_rollback)
         for _ in range(3):
             async with SqlUnitOfWork(database, read_only=True) as uow:
                 assert await uow.users.get_by_telegram_id(1) is None
