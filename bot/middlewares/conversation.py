@@ -25,17 +25,16 @@ async def leave_on_command(event: TelegramObject, data: dict[str, Any]) -> None:
     if not isinstance(message, Message) or state is None or data.get("raw_state") is None:
         return
     text = message.text or ""
-    if _leaves_conversation(text):
+    # A command may come as a photo's caption: the router runs it, so it leaves the step too.
+    if text in filters.MENU_LABELS or _leaving_command(text or message.caption or ""):
         logger.debug("Leaving conversation %s on %r", data["raw_state"], text[:32])
         await state.clear()
         # The filters read the state from here: the step left must not take the message.
         data["raw_state"] = None
 
 
-def _leaves_conversation(text: str) -> bool:
-    """Menu buttons and registered commands leave; other text starting with "/" may be a step's answer."""
-    if text in filters.MENU_LABELS:
-        return True
+def _leaving_command(text: str) -> bool:
+    """Commands but /cancel and /start leave; other text starting with "/" may be a step's answer."""
     if not filters.is_command(text):
         return False
     command = text.split(maxsplit=1)[0].split("@")[0]

@@ -45,7 +45,7 @@ async def value_account(
         holdings = [
             await _value(gateway, asset, entry.free, entry.used)
             for asset, entry in sorted(balances.items())
-            if entry.total > ZERO
+            if entry.total != ZERO  # a negative balance is borrowed, and lowers the total
         ]
         derivatives = await _derivatives(gateway)
     except ExchangeError as exc:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
+
+from aiogram.types import Chat, Message, Update
 
 from engine.users.models import Permission, RiskProfile, UserStatus
 from tests.harness import BotHarness, button_data, plain, register, texts
@@ -145,4 +148,20 @@ async def test_command_mid_form_leaves_the_form(harness: BotHarness) -> None:
     typed = texts(await harness.send(24, "🟢 Buy", username="leaver"))
     assert "Usage" in plain(typed[0])
     not_email = texts(await harness.send(24, "hello@example.com", username="leaver"))
+    assert "did not understand" in plain(not_email[0])
+
+
+async def test_command_in_a_caption_leaves_the_form(harness: BotHarness) -> None:
+    await register(harness, 25, username="captioner")
+    await harness.press(25, "st:email", username="captioner")
+    photo = Message(
+        message_id=900,
+        date=datetime.now(UTC),
+        chat=Chat(id=25, type="private"),
+        from_user=harness.telegram_user(25, username="captioner"),
+        caption="/help",
+        photo=[],
+    )
+    await harness.dispatcher.feed_update(harness.bot, Update(update_id=900, message=photo))
+    not_email = texts(await harness.send(25, "hello@example.com", username="captioner"))
     assert "did not understand" in plain(not_email[0])
