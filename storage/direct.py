@@ -3,9 +3,9 @@
 The units of work on the hot paths (a PAPER order, the user load of each update,
 the read commands) run only prepared statements (``storage.prepared``), which go
 to the driver connection directly. For them the AsyncSession around the
-transaction cost more than the statements: creating it, taking the connection,
+transaction cost more than the statements. Creating it, taking the connection,
 the commit and the close came to about 75 µs of CPU per unit of work on a 2-core
-AMD EPYC, where the statement took 5-20 µs.
+AMD EPYC, and the statement took 5-20 µs.
 
 A ``DirectTransaction`` takes a connection from the engine's own pool, so the
 pool's hooks apply as before (PRAGMAs on connect, rollback on return), and

@@ -34,7 +34,10 @@ async def leave_on_command(event: TelegramObject, data: dict[str, Any]) -> None:
 
 
 def _leaving_command(text: str) -> bool:
-    """Commands but /cancel and /start leave; other text starting with "/" may be a step's answer."""
+    """Tell whether the text is a command that leaves a step: any but /cancel and /start.
+
+    Other text starting with "/" may be a step's input.
+    """
     if not filters.is_command(text):
         return False
     command = text.split(maxsplit=1)[0].split("@")[0]

@@ -72,7 +72,7 @@ async def test_prepared_statements_alone_begin_without_a_session(database: Datab
     assert begins == []
 
 
-def test_file_databases_on_the_inline_driver_use_direct_transactions(tmp_path: Path) -> None:
+def test_inline_file_database_goes_direct(tmp_path: Path) -> None:
     assert Database(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}").direct_transactions is True
 
 
@@ -101,7 +101,7 @@ async def test_prepared_write_after_the_session_joins_its_transaction(database: 
     assert await stored(database) == [("BTC", Decimal("1.5")), ("ETH", Decimal("2"))]
 
 
-async def test_prepared_write_after_a_session_commit_is_committed_too(database: Database) -> None:
+async def test_write_after_session_commit_kept(database: Database) -> None:
     async with SqlUnitOfWork(database) as uow:
         await write_later(uow.session, INSERT, [note("BTC", "1")])
         await uow.session.execute(insert(NOTES).values(note("ETH", "2")))
@@ -123,7 +123,7 @@ async def test_error_before_commit_keeps_nothing(database: Database) -> None:
     assert await stored(database) == []
 
 
-async def test_next_unit_of_work_starts_clean_after_an_error(database: Database) -> None:
+async def test_next_unit_of_work_starts_clean(database: Database) -> None:
     with pytest.raises(RuntimeError, match="midway"):
         async with SqlUnitOfWork(database) as uow:
             await write_later(uow.session, INSERT, [note("BTC", "1")])
@@ -148,7 +148,7 @@ async def test_rollback_drops_prepared_and_session_writes(database: Database) ->
     assert await stored(database) == [("SOL", Decimal("3"))]
 
 
-async def test_queued_duplicate_fails_the_commit_as_a_session_would(database: Database) -> None:
+async def test_queued_duplicate_fails_commit(database: Database) -> None:
     with pytest.raises(IntegrityError):
         async with SqlUnitOfWork(database) as uow:
             await write_later(uow.session, INSERT, [note("BTC", "1"), note("BTC", "2")])
@@ -157,7 +157,7 @@ async def test_queued_duplicate_fails_the_commit_as_a_session_would(database: Da
     assert await stored(database) == []
 
 
-async def test_reads_wait_for_a_connection_when_the_pool_is_full(database: Database) -> None:
+async def test_reads_wait_for_full_pool(database: Database) -> None:
     pool = database.read_engine.sync_engine.pool
     limit = pool.size() + pool._max_overflow  # type: ignore[attr-defined]
     release = asyncio.Event()

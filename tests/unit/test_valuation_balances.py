@@ -23,7 +23,7 @@ def entry(asset: str, free: str) -> BalanceEntry:
 
 
 def borrowing_gateway() -> FakeGateway:
-    """Return a gateway whose account borrowed USDT, holds BTC at 40,000 and has an empty ETH balance."""
+    """Return a gateway for an account with borrowed USDT, BTC at 40,000 and an empty ETH balance."""
     gateway = FakeGateway(last=Decimal("40000"))
     gateway.balances = {
         "USDT": entry("USDT", "-1500.5"),
