@@ -19,6 +19,7 @@ from engine.common.clock import ManualClock
 from engine.exchanges.paper.ledger import PaperBalance
 from engine.orders.models import OrderRequest, OrderSide, OrderStatus, OrderType
 from storage.sqlite_inline import InlineConnection
+from storage.sqlite_one_hop import OneHopConnection
 from tests.conftest import START, make_settings
 from tests.paper.conftest import ServicesFactory, balances, trader
 
@@ -67,6 +68,8 @@ def logging_statements(services: Services) -> Iterator[StatementLog]:
 
 async def test_market_order_writes_in_one_transaction(make_services: ServicesFactory) -> None:
     services = await make_services()
+    if not services.database.is_inline:
+        pytest.skip("the statement trace reads the inline driver's sqlite3 connections")
     user, account_id = await trader(services)
     account = await services.orders.account(user, account_id)
     request = OrderRequest("BTC/USDT", OrderSide.BUY, OrderType.MARKET, Decimal("0.001"))
@@ -190,6 +193,7 @@ async def test_queued_writes_store_what_direct_writes_store(
             # Without a queue on the driver connection, as on PostgreSQL, every write runs at once
             # through the session, which joins the transaction the prepared reads began.
             monkeypatch.delattr(InlineConnection, "defer")
+            monkeypatch.delattr(OneHopConnection, "defer")
         (tmp_path / name).mkdir()
         shutil.copy(migrated_database, tmp_path / name / "test.db")
         clock.set(START)
