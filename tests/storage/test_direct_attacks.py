@@ -1,4 +1,4 @@
-"""Direct transactions under faults: failed commits, cancellation, a full pool.
+"""Direct transactions under faults: failed commits, cancellation, a busy database, a full pool.
 
 After each fault the next unit of work must find the pool clean: the write lock free, no
 connection left in a transaction, and nothing of the failed unit of work stored.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage.db import Database
 from storage.migrate import upgrade_to_head
@@ -105,6 +105,22 @@ async def write_orm(uow: SqlUnitOfWork) -> None:
 
 
 FIRST_WRITES = [pytest.param(write_prepared, id="prepared"), pytest.param(write_orm, id="session")]
+
+
+@pytest.mark.parametrize("first_write", FIRST_WRITES)
+async def test_busy_database_raises_operational_error(
+    database: Database, first_write: Callable[[SqlUnitOfWork], Awaitable[None]]
+) -> None:
+    other = other_writer(database)
+    try:
+        with pytest.raises(OperationalError, match="database is locked"):
+            async with SqlUnitOfWork(database) as uow:
+                await first_write(uow)
+    finally:
+        other.rollback()
+        other.close()
+
+    await assert_next_write_works(database, [])
 
 
 @pytest.mark.parametrize("first_write", FIRST_WRITES)
