@@ -16,7 +16,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from storage.db import Database
-from storage.migrate import upgrade_to_head
+from storage.migrate import _stored_revision, head_revision, upgrade_to_head
 from storage.prepared import read_now, write_later
 from storage.uow import KeptRead, SqlUnitOfWork
 from tests.storage.test_direct_transactions import INSERT, NOTES, SELECT, note, stored
@@ -272,3 +272,16 @@ async def test_dispose_with_open_unit_of_work(database: Database) -> None:
         await uow.commit()
 
     await assert_next_write_works(database, ["A"])
+
+
+async def test_locked_database_is_not_unversioned(database: Database) -> None:
+    other = other_writer(database)
+    try:
+        async with database.write_engine.connect() as connection:
+            with pytest.raises(OperationalError, match="database is locked"):
+                await connection.run_sync(_stored_revision)
+    finally:
+        other.rollback()
+        other.close()
+
+    assert await upgrade_to_head(database) == head_revision()
