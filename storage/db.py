@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import PoolResetState, StaticPool
 from sqlalchemy.util.concurrency import await_
@@ -122,6 +123,17 @@ class Database:
             # Nothing queued for the driver may reach the connection's next transaction.
             dbapi_connection.forget_queued()
 
+        def _begin_inline(driver_connection: Any) -> None:
+            try:
+                if inline_writer:
+                    await_(begin_immediate(driver_connection, self.busy_timeout_seconds))
+                else:
+                    driver_connection.execute(begin)
+            except sqlite3.Error as error:
+                # SQLAlchemy calls this hook outside its error handling, so wrap the error as it
+                # wraps a statement's (OperationalError "database is locked"), as storage.direct does.
+                raise DBAPIError.instance(begin, (), error, sqlite3.Error) from error
+
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(connection: Any) -> None:
             driver_connection = connection.connection.driver_connection
@@ -129,10 +141,7 @@ class Database:
                 return  # begun by a direct transaction (storage.direct) whose session came later
             if self.is_inline:
                 driver_connection.forget_queued()
-            if inline_writer:
-                await_(begin_immediate(driver_connection, self.busy_timeout_seconds))
-            elif self.is_inline:
-                driver_connection.execute(begin)
+                _begin_inline(driver_connection)
             else:
                 # Sent with the transaction's first statement, in the same hop to
                 # aiosqlite's thread (storage.sqlite_one_hop).

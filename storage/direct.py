@@ -81,9 +81,16 @@ class DirectTransaction:
         if self._session is not None:
             await self._session.commit()
         driver = self._open_driver()
-        if driver is not None:
+        if driver is None:
+            return
+        try:
             # Nothing the session ran, or prepared statements after its last commit.
             _run(driver.commit, "COMMIT")
+        except BaseException:
+            # A failed queued write stops the COMMIT with the writes before it still in SQLite's
+            # open transaction. Roll them back, so that a later commit cannot keep them.
+            driver.rollback()
+            raise
 
     async def rollback(self) -> None:
         if self._session is not None:

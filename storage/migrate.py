@@ -138,8 +138,11 @@ def _stored_revision(connection: Connection) -> str | None:
     """Return the revision in ``alembic_version``, or None for a database without that table."""
     try:
         rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-    except (OperationalError, ProgrammingError):
+    except (OperationalError, ProgrammingError) as error:
         connection.rollback()
+        # Only a missing table means no revision yet, so another error ("database is locked") is raised.
+        if "alembic_version" not in str(error.orig):
+            raise
         return None
     return rows[0] if len(rows) == 1 else None
 
