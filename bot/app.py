@@ -326,7 +326,12 @@ def build_order_sync(
 
 
 async def start_services(services: Services) -> None:
-    """Bring the schema to the newest revision, load replay prices and the chats that blocked the bot."""
+    """Mark the database as in use, bring its schema to the newest revision, and load what the bot keeps.
+
+    That is the replay prices and the chats that blocked the bot. Raises DatabaseInUse
+    while a downgrade runs on the file.
+    """
+    services.database.in_use.share()
     await upgrade_to_head(services.database)
     if isinstance(services.prices, ReplayPriceFeed):
         await services.prices.preload()

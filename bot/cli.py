@@ -162,6 +162,7 @@ async def _db_migrate(settings: Settings, downgrade_to_revision: str | None) -> 
     from alembic.util import CommandError
 
     from storage.db import Database
+    from storage.in_use import DatabaseInUse
     from storage.migrate import downgrade_to, upgrade_to_head
 
     database = Database(
@@ -173,8 +174,10 @@ async def _db_migrate(settings: Settings, downgrade_to_revision: str | None) -> 
         if downgrade_to_revision is None:
             revision = await upgrade_to_head(database)
         else:
+            # A running bot would go on writing what the downgrade deletes.
+            database.in_use.take_alone()
             revision = await downgrade_to(database, downgrade_to_revision)
-    except CommandError as exc:
+    except (CommandError, DatabaseInUse) as exc:
         print(f"Cannot migrate to {downgrade_to_revision or 'head'}: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     finally:

@@ -31,6 +31,7 @@ from bot.scheduler import build_scheduler
 from bot.settings import Settings
 from engine.accounts.sealing import check_master_key
 from engine.errors import VaultError
+from storage.in_use import DatabaseInUse
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +57,11 @@ async def run(settings: Settings) -> int:
     delivery_task: asyncio.Task[None] | None = None
 
     try:
-        await start_services(services)
         try:
+            await start_services(services)
             await check_master_key(services.uow, services.vault)
             await services.pins.check_sealing()
-        except VaultError as exc:
+        except (VaultError, DatabaseInUse) as exc:
             logger.error("Refusing to start: %s", exc)
             return EXIT_CONFIG
         dispatcher = build_dispatcher(services, bot)

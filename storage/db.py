@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import PoolResetState, StaticPool
 from sqlalchemy.util.concurrency import await_
 
+from storage.in_use import InUseLock
 from storage.sqlite_inline import WalCheckpointer, begin_immediate, inline_url
 from storage.sqlite_one_hop import one_hop_url
 
@@ -53,6 +54,7 @@ class Database:
         self.checkpointer = WalCheckpointer(database) if self.is_inline and not self.is_memory else None
         # Units of work on a file through the inline driver start without a session (storage.direct).
         self.direct_transactions = self.is_inline and not self.is_memory
+        self.in_use = InUseLock(database if self.is_sqlite and not self.is_memory else None)
 
         self.write_engine = self._create_engine(echo=echo, read_only=False)
         if self.is_sqlite and not self.is_memory:
@@ -165,4 +167,5 @@ class Database:
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+        self.in_use.release()
         logger.info("Database connections closed")
