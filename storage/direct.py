@@ -23,7 +23,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection, Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util.concurrency import greenlet_spawn
@@ -58,7 +58,7 @@ class DirectTransaction:
             return None
         if self._pooled is None:
             self._pooled = await self._checkout()
-        driver = self._pooled.driver_connection
+        driver = self._live_driver()
         if not driver.in_transaction:
             await self._begin(driver)
         return driver, self._engine.dialect
@@ -113,9 +113,17 @@ class DirectTransaction:
                 pooled.close()
 
     def _open_driver(self) -> Any:
-        if self._pooled is None or not self._pooled.driver_connection.in_transaction:
+        if self._pooled is None or not self._live_driver().in_transaction:
             return None
         return self._pooled.driver_connection
+
+    def _live_driver(self) -> Any:
+        assert self._pooled is not None
+        driver = self._pooled.driver_connection
+        if driver is None:
+            # What the transaction wrote went with the connection, so nothing may go on as if it had not.
+            raise InvalidRequestError("the unit of work's connection was invalidated: leave the unit of work")
+        return driver
 
     async def _checkout(self) -> PoolProxiedConnection:
         pool = self._engine.sync_engine.pool

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Column, MetaData, String, Table, Uuid, event, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InvalidRequestError
 
 from storage import direct
 from storage.db import Database
@@ -180,3 +180,14 @@ async def test_reads_wait_for_full_pool(database: Database) -> None:
 
     assert await asyncio.gather(*tasks) == [0] * (limit + 3)
     assert waiting == limit
+
+
+async def test_invalidated_connection_fails_the_commit(database: Database) -> None:
+    with pytest.raises(InvalidRequestError, match="invalidated"):
+        async with SqlUnitOfWork(database) as uow:
+            await write_later(uow.session, INSERT, [note("BTC", "1")])
+            await read_now(uow.session, SELECT, {})
+            uow.session.transaction._pooled.invalidate()  # as SQLAlchemy does after a lost connection
+            await uow.commit()
+
+    assert await stored(database) == []
