@@ -95,8 +95,9 @@ class DirectTransaction:
     async def rollback(self) -> None:
         if self._session is not None:
             await self._session.rollback()
-        driver = self._open_driver()
-        if driver is not None:
+        # An invalidated connection has nothing left to roll back.
+        driver = self._pooled.driver_connection if self._pooled is not None else None
+        if driver is not None and driver.in_transaction:
             _run(driver.rollback, "ROLLBACK")
 
     async def close(self) -> None:
@@ -113,9 +114,10 @@ class DirectTransaction:
                 pooled.close()
 
     def _open_driver(self) -> Any:
-        if self._pooled is None or not self._live_driver().in_transaction:
+        if self._pooled is None:
             return None
-        return self._pooled.driver_connection
+        driver = self._live_driver()
+        return driver if driver.in_transaction else None
 
     def _live_driver(self) -> Any:
         assert self._pooled is not None

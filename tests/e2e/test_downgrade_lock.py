@@ -44,10 +44,10 @@ async def test_downgrade_refused_while_bot_runs(
     await telegram.wait_for_call("getUpdates", timeout=WAIT)
     head = stored_revision(bot_process)
 
-    refused = downgrade(bot_process, "0008")
+    rejected = downgrade(bot_process, "0008")
 
-    assert refused.returncode == 2
-    assert "stop the bot first" in refused.stderr
+    assert rejected.returncode == 2
+    assert "stop the bot first" in rejected.stderr
     assert stored_revision(bot_process) == head
 
     bot_process.terminate()

@@ -191,3 +191,13 @@ async def test_invalidated_connection_fails_the_commit(database: Database) -> No
             await uow.commit()
 
     assert await stored(database) == []
+
+
+async def test_rollback_after_invalidation_succeeds(database: Database) -> None:
+    async with SqlUnitOfWork(database) as uow:
+        await write_later(uow.session, INSERT, [note("BTC", "1")])
+        await read_now(uow.session, SELECT, {})
+        uow.session.transaction._pooled.invalidate()
+        await uow.rollback()
+
+    assert await stored(database) == []

@@ -16,7 +16,7 @@ def test_bots_share_the_file(tmp_path: Path) -> None:
     second.share()
     first.release()
 
-    # The second bot still holds its share after the first one stopped.
+    # The second bot keeps its shared lock after the first one stopped.
     with pytest.raises(DatabaseInUse):
         InUseLock(str(tmp_path / "a.db")).take_alone()
     second.release()
